@@ -1,0 +1,38 @@
+"""retroprop: neural networks trained by backpropagation, from scratch on NumPy.
+
+>>> import retroprop as rp
+>>> x = rp.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> loss = (x * x).sum()
+>>> loss.backward()
+>>> x.grad
+array([2., 4., 6.], dtype=float32)
+"""
+
+# The tensor module first: it pulls in Function and the ops in the order they build on.
+from retroprop.tensor import Tensor, tensor  # isort: skip
+from retroprop.function import Function, ShapeError
+from retroprop.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from retroprop.gradcheck import GradcheckError, gradcheck
+from retroprop.random import manual_seed
+from retroprop.routines import concatenate, maximum, minimum, stack, where
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "ShapeError",
+    "Tensor",
+    "concatenate",
+    "enable_grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "set_grad_enabled",
+    "stack",
+    "tensor",
+    "where",
+]
