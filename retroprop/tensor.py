@@ -526,6 +526,8 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         ):
             if not needs or input_grad is None:
                 continue
+            if type(input_grad) is not np.ndarray and isinstance(input_grad, np.generic):
+                input_grad = np.asarray(input_grad)  # NumPy turns 0-d results into scalars
             parent_data = parent.data
             if input_grad.shape != parent_data.shape:
                 input_grad = _unbroadcast(input_grad, parent_data.shape)
