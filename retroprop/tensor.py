@@ -489,7 +489,9 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 
 def _owned(grad: np.ndarray, taken: set[int]) -> np.ndarray:
     """A gradient safe to store in ``.grad``: writable, not a view, not stored elsewhere."""
-    if grad.base is not None or not grad.flags.writeable or id(grad) in taken:
+    if type(grad) is not np.ndarray and isinstance(grad, np.generic):
+        grad = np.asarray(grad)  # NumPy turns 0-d sums into scalars
+    elif grad.base is not None or not grad.flags.writeable or id(grad) in taken:
         grad = grad.copy()
     taken.add(id(grad))
     return grad
@@ -515,7 +517,7 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             elif node.grad.flags.writeable:
                 node.grad += grad
             else:
-                node.grad = node.grad + grad
+                node.grad = np.asarray(node.grad + grad)
         if grad_fn is None:
             continue
         input_grads = grad_fn.backward(grad_fn, grad)
