@@ -16,9 +16,22 @@ from retroprop.gradcheck import GradcheckError, gradcheck
 from retroprop.random import manual_seed
 from retroprop.routines import concatenate, maximum, minimum, stack, where
 
+# Layers 3 to 5 and the model files: NumPy-only imports (safetensors is imported on save/load).
+from retroprop import callbacks, nn, optim  # isort: skip
+from retroprop.io import load, save  # isort: skip
+from retroprop.training import DivergenceError, History, fit  # isort: skip
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "DivergenceError",
+    "History",
+    "callbacks",
+    "fit",
+    "load",
+    "nn",
+    "optim",
+    "save",
     "Function",
     "GradcheckError",
     "ShapeError",

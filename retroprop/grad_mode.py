@@ -1,4 +1,5 @@
-"""Whether operations record a computational graph: ``no_grad`` and ``enable_grad``."""
+"""Whether operations record a computational graph: ``no_grad``, ``enable_grad``,
+``set_grad_enabled``, with PyTorch's behaviour (context managers and decorators)."""
 
 from __future__ import annotations
 
@@ -31,39 +32,38 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
-class set_grad_enabled:
-    """Context manager (and decorator) that turns graph recording on or off.
+class _Switch:
+    """A context manager and decorator that sets grad mode to ``self.mode`` inside."""
 
-    Parameters
-    ----------
-    mode : bool
-        True records operations, False does not.
-    """
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        self._previous: list[bool] = []
+    mode: bool
 
     def __enter__(self) -> None:
-        self._previous.append(_GradMode.enabled)
+        self._previous = _GradMode.enabled
         _GradMode.enabled = self.mode
 
     def __exit__(self, *exc_info: object) -> None:
-        _GradMode.enabled = self._previous.pop()
+        _GradMode.enabled = self._previous
 
     def __call__(self, function: F) -> F:
+        mode = self.mode
+
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__(self.mode):
+            previous = _GradMode.enabled
+            _GradMode.enabled = mode
+            try:
                 return function(*args, **kwargs)
+            finally:
+                _GradMode.enabled = previous
 
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(set_grad_enabled):
+class no_grad(_Switch):
     """Record no graph inside the block: for inference and for in-place parameter updates.
 
-    Tensors computed inside have ``requires_grad=False`` and remember no ``grad_fn``.
+    Tensors computed inside have ``requires_grad=False`` and no ``grad_fn``. Works as
+    ``with rp.no_grad():``, as ``@rp.no_grad()`` and as ``@rp.no_grad``.
 
     Examples
     --------
@@ -75,28 +75,56 @@ class no_grad(set_grad_enabled):
     False
     """
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    mode = False
 
-    def __call__(self, function: F) -> F:
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
-                return function(*args, **kwargs)
+    def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
+        if function is None:
+            return super().__new__(cls)
+        return super().__new__(cls)(function)  # used bare, as @no_grad
 
-        return wrapper  # type: ignore[return-value]
+    def __init__(self, function: Callable[..., Any] | None = None) -> None:
+        pass
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_Switch):
     """Record the graph inside the block, even within ``no_grad()``."""
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    mode = True
 
-    def __call__(self, function: F) -> F:
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with enable_grad():
-                return function(*args, **kwargs)
+    def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
+        if function is None:
+            return super().__new__(cls)
+        return super().__new__(cls)(function)
 
-        return wrapper  # type: ignore[return-value]
+    def __init__(self, function: Callable[..., Any] | None = None) -> None:
+        pass
+
+
+class set_grad_enabled(_Switch):
+    """Turn graph recording on or off: at once when called, or for a ``with`` block.
+
+    Parameters
+    ----------
+    mode : bool
+        True records operations, False does not.
+
+    Examples
+    --------
+    >>> _ = set_grad_enabled(False)
+    >>> is_grad_enabled()
+    False
+    >>> _ = set_grad_enabled(True)
+    >>> with set_grad_enabled(False):
+    ...     is_grad_enabled()
+    False
+    >>> is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass  # already set by __init__; __exit__ restores the mode from before it

@@ -17,7 +17,8 @@ def _pair(a: Any, b: Any, op: str) -> tuple[Any, Any]:
         return a, _operand(a, b, op)
     if isinstance(b, Tensor):
         return _operand(b, a, op), b
-    return Tensor(a), Tensor(b)
+    a = Tensor(a)
+    return a, _operand(a, b, op)
 
 
 def maximum(a: Any, b: Any) -> Tensor:

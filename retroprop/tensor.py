@@ -121,6 +121,21 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor (``if loss < 0.5:``); ambiguous otherwise.
+
+        Raises
+        ------
+        ValueError
+            For a tensor of more than one element, as NumPy and PyTorch do.
+        """
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous: use "
+                ".any() or .all() on its .data, or compare one element"
+            )
+        return bool(self.data)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ""
@@ -428,12 +443,13 @@ def _plain_index(index: Any) -> Any:
 def _operand(tensor: Tensor, other: Any, op: str) -> Any:
     """The other operand of a binary op, with retroprop's dtype rule.
 
-    Python numbers stay Python numbers (NumPy treats them as "weak", so float32 stays float32).
-    Two floating dtypes must agree: mixing float32 and float64 is an error, never a silent
-    upcast. An integer or boolean operand is cast to the float operand's dtype.
+    Python numbers, and NumPy scalars such as ``np.sqrt(2.0)``, act as Python numbers (NumPy
+    treats those as "weak", so float32 stays float32), as in PyTorch. Two floating arrays must
+    agree: mixing float32 and float64 is an error, never a silent upcast. An integer or boolean
+    operand is cast to the float operand's dtype.
     """
-    if isinstance(other, numbers.Number) and not isinstance(other, np.generic):
-        return other
+    if isinstance(other, numbers.Number):
+        return other.item() if isinstance(other, np.generic) else other
     if not isinstance(other, Tensor):
         other = Tensor._from_op(np.asarray(other), None)
     mine, theirs = tensor.data.dtype, other.data.dtype
@@ -451,9 +467,14 @@ def _operand(tensor: Tensor, other: Any, op: str) -> Any:
     return other
 
 
-def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], grad_fn: Function) -> np.ndarray:
     """Sum ``grad`` back to ``shape``: the gradient of a broadcast operand (one ``sum``)."""
     extra = grad.ndim - len(shape)
+    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[extra:], strict=True)):
+        raise RuntimeError(
+            f"{grad_fn.name}.backward returned a gradient of shape {grad.shape} for an input of "
+            f"shape {shape}: it must have the input's shape (or broadcast to it in forward)"
+        )
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
     )
@@ -523,8 +544,14 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         input_grads = grad_fn.backward(grad_fn, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if len(input_grads) != len(grad_fn.parents):
+            raise RuntimeError(
+                f"{grad_fn.name}.backward returned {len(input_grads)} gradient(s) for "
+                f"{len(grad_fn.parents)} input(s): return one per input of forward, None for "
+                "an input that needs none"
+            )
         for parent, needs, input_grad in zip(
-            grad_fn.parents, grad_fn.needs_input_grad, input_grads, strict=False
+            grad_fn.parents, grad_fn.needs_input_grad, input_grads, strict=True
         ):
             if not needs or input_grad is None:
                 continue
@@ -532,7 +559,7 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 input_grad = np.asarray(input_grad)  # NumPy turns 0-d results into scalars
             parent_data = parent.data
             if input_grad.shape != parent_data.shape:
-                input_grad = _unbroadcast(input_grad, parent_data.shape)
+                input_grad = _unbroadcast(input_grad, parent_data.shape, grad_fn)
             if input_grad.dtype != parent_data.dtype:
                 input_grad = input_grad.astype(parent_data.dtype)
             previous = pending.get(parent)

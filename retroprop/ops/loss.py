@@ -6,8 +6,6 @@ course's "average of the gradients over the batch".
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from retroprop.function import Function
@@ -16,7 +14,6 @@ from retroprop.ops.activation import sigmoid_array, softplus_array
 __all__ = ["SquaredError", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy"]
 
 _LOG_FLOOR = -100.0  # PyTorch's clamp of log(p) in binary_cross_entropy
-_PROB_FLOOR = math.exp(_LOG_FLOOR)
 
 
 def _reduce(losses, reduction, count=None):
@@ -63,27 +60,35 @@ class SquaredError(Function):
 
 class BinaryCrossEntropy(Function):
     """l = -[y log p + (1 - y) log(1 - p)], each log clamped at -100 as PyTorch does;
-    dl/dp = (p - y) / (p (1 - p)) (denominator floored at 1e-12)."""
+    dl/dp = (p - y) / (p (1 - p)) (denominator floored at 1e-12),
+    dl/dy = log(1 - p) - log(p) (clamped logs)."""
 
     @staticmethod
     def forward(ctx, p, y, weight=None, *, reduction="mean"):
-        log_p = np.log(np.maximum(p, _PROB_FLOOR))
-        log_not_p = np.log(np.maximum(1 - p, _PROB_FLOOR))
+        # Clamp the logs, not p: -100 stays exact in float32, where exp(-100) is subnormal.
+        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+            log_p = np.maximum(np.log(p), _LOG_FLOOR)
+            log_not_p = np.maximum(np.log1p(-p), _LOG_FLOOR)
         losses = -(y * log_p + (1 - y) * log_not_p)
         if weight is not None:
             losses *= weight
-        ctx.save_for_backward(p, y, weight)
+        ctx.save_for_backward(p, y, weight, log_p, log_not_p)
         ctx.reduction = reduction
         return _reduce(losses, reduction)
 
     @staticmethod
     def backward(ctx, grad_output):
-        p, y, weight = ctx.saved_tensors
-        grad = (p - y) / np.maximum(p * (1 - p), 1e-12)
+        p, y, weight, log_p, log_not_p = ctx.saved_tensors
+        scale = _scale(grad_output, ctx.reduction, p.size)
         if weight is not None:
-            grad *= weight
-        grad *= _scale(grad_output, ctx.reduction, p.size)
-        return grad, None, None
+            scale = scale * weight
+        grad_p = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_p = (p - y) / np.maximum(p * (1 - p), 1e-12)
+            grad_p *= scale
+        if ctx.needs_input_grad[1]:
+            grad_y = (log_not_p - log_p) * scale
+        return grad_p, grad_y, None
 
 
 class BinaryCrossEntropyWithLogits(Function):

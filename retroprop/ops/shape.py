@@ -24,12 +24,17 @@ class Reshape(Function):
 
 
 class Transpose(Function):
-    """y = x with its axes permuted;  dJ/dx = dJ/dy with the inverse permutation."""
+    """y = x with its axes permuted;  dJ/dx = dJ/dy with the inverse permutation.
+
+    Negative axes are made non-negative first: the inverse permutation is argsort(axes) only
+    for a permutation of 0..ndim-1.
+    """
 
     @staticmethod
     def forward(ctx, x, *, axes=None):
-        ctx.axes = axes
-        return x.transpose(axes)
+        y = x.transpose(axes)
+        ctx.axes = None if axes is None else tuple(int(axis) % x.ndim for axis in axes)
+        return y
 
     @staticmethod
     def backward(ctx, grad_output):

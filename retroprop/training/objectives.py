@@ -1,0 +1,158 @@
+"""The losses and metrics ``fit`` knows by name, and how targets are shaped for each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import retroprop.nn.functional as F
+from retroprop.tensor import Tensor
+
+__all__ = ["Objective", "resolve_loss", "resolve_metric", "LOSSES", "METRICS"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A training loss: the function, and what its targets and outputs mean.
+
+    Attributes
+    ----------
+    name : str
+    function : callable
+        ``function(output, target, reduction=...) -> Tensor``.
+    kind : {"regression", "binary", "multiclass"}
+    output : {"value", "probability", "logit"}
+        What the model's last layer produces.
+    """
+
+    name: str
+    function: Callable[..., Tensor]
+    kind: str
+    output: str
+
+    @property
+    def classification(self) -> bool:
+        """Whether targets are classes (a stratified split, an accuracy)."""
+        return self.kind != "regression"
+
+    def prepare_targets(self, y: np.ndarray, output_width: int, dtype: np.dtype) -> np.ndarray:
+        """Targets shaped and typed for the loss, with errors naming bad rows."""
+        if self.kind == "multiclass":
+            return _class_labels(y, output_width)
+        target = y.reshape(-1, 1) if y.ndim == 1 else y
+        if target.shape[1] != output_width:
+            raise ValueError(
+                f"y has {target.shape[1]} columns but the model has {output_width} outputs"
+            )
+        if self.kind == "binary":
+            bad = (target < 0) | (target > 1)
+            if bad.any():
+                rows = np.flatnonzero(bad.any(axis=1))[:10].tolist()
+                raise ValueError(
+                    f"{self.name} needs targets in [0, 1]; rows {rows} hold "
+                    f"{target[bad][:10].tolist()}"
+                )
+        return np.ascontiguousarray(target, dtype=dtype)
+
+    def predictions(self, output: np.ndarray) -> np.ndarray:
+        """Class predictions (or values) from the model's raw output."""
+        if self.kind == "multiclass":
+            return output.argmax(axis=1)
+        if self.kind == "binary":
+            threshold = 0.0 if self.output == "logit" else 0.5
+            return (output > threshold).astype(np.int64)
+        return output
+
+
+def _class_labels(y: np.ndarray, classes: int) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"cross_entropy needs integer class labels of shape (N,), got {y.shape}")
+    if y.dtype.kind == "f":
+        whole = y == np.round(y)
+        if not whole.all():
+            rows = np.flatnonzero(~whole)[:10].tolist()
+            raise ValueError(f"class labels must be integers; rows {rows} hold {y[rows].tolist()}")
+    labels = y.astype(np.int64)
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:10].tolist()
+        raise ValueError(
+            f"labels must lie in [0, {classes}) for a model with {classes} outputs; rows {rows} "
+            f"hold {labels[rows].tolist()}"
+        )
+    return labels
+
+
+LOSSES: dict[str, Objective] = {
+    "mse": Objective("mse", F.mse_loss, "regression", "value"),
+    "pseudo_mse": Objective("pseudo_mse", F.pseudo_mse_loss, "regression", "value"),
+    "binary_cross_entropy": Objective(
+        "binary_cross_entropy", F.binary_cross_entropy, "binary", "probability"
+    ),
+    "binary_cross_entropy_with_logits": Objective(
+        "binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, "binary", "logit"
+    ),
+    "cross_entropy": Objective("cross_entropy", F.cross_entropy, "multiclass", "logit"),
+}
+_ALIASES = {
+    "bce": "binary_cross_entropy",
+    "bce_with_logits": "binary_cross_entropy_with_logits",
+    "mean_squared_error": "mse",
+    "categorical_cross_entropy": "cross_entropy",
+}
+
+
+def resolve_loss(loss: str | Callable[..., Tensor]) -> Objective:
+    """An :class:`Objective` from a loss name or a callable ``loss(output, target)``."""
+    if callable(loss):
+        name = getattr(loss, "__name__", type(loss).__name__)
+        return Objective(name, loss, "regression", "value")
+    key = _ALIASES.get(loss, loss)
+    if key not in LOSSES:
+        raise ValueError(
+            f"unknown loss {loss!r}; choose one of {sorted(LOSSES)} or pass a callable"
+        )
+    return LOSSES[key]
+
+
+def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(y_true.reshape(y_pred.shape) == y_pred))
+
+
+def _mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(np.abs(y_true.reshape(y_pred.shape) - y_pred)))
+
+
+def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean((y_true.reshape(y_pred.shape) - y_pred) ** 2))
+
+
+def _r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    y_true = y_true.reshape(y_pred.shape).astype(np.float64)
+    residual = np.sum((y_true - y_pred) ** 2)
+    total = np.sum((y_true - y_true.mean(axis=0)) ** 2)
+    return float(1.0 - residual / total) if total > 0 else 0.0
+
+
+METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "accuracy": _accuracy,
+    "mae": _mae,
+    "mse": _mse,
+    "r2": _r2,
+}
+
+
+def resolve_metric(metric: Any) -> tuple[str, Callable[[np.ndarray, np.ndarray], float]]:
+    """(name, function(y_true, y_pred)) from a metric name or a callable."""
+    if callable(metric):
+        return getattr(metric, "__name__", type(metric).__name__), metric
+    if metric not in METRICS:
+        raise ValueError(
+            f"unknown metric {metric!r}; choose one of {sorted(METRICS)} or a callable"
+        )
+    return metric, METRICS[metric]
