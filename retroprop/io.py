@@ -103,7 +103,10 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
     architecture = module_to_config(model)
-    state = {name: np.ascontiguousarray(array) for name, array in model.state_dict().items()}
+    state = {  # ascontiguousarray alone would turn a 0-d buffer into shape (1,)
+        name: np.ascontiguousarray(array).reshape(array.shape)
+        for name, array in model.state_dict().items()
+    }
     weights = st_numpy.save(state, metadata={"format": FORMAT})
     config = {
         "format": FORMAT,

@@ -484,15 +484,23 @@ def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], grad_fn: Function) ->
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that require grad and lead to ``root``, inputs before outputs (iterative DFS)."""
+    """Tensors that require grad and lead to ``root``, inputs before outputs.
+
+    An iterative depth-first search (no recursion limit). A node is marked when it is expanded,
+    not when it is pushed, so a value reached by a short path and a long one still comes after
+    every node that uses it: its gradient is complete before it is passed on.
+    """
     order: list[Tensor] = []
-    visited: set[int] = {id(root)}
+    expanded: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, children_done = stack.pop()
+        if children_done:
             order.append(node)
             continue
+        if id(node) in expanded:
+            continue
+        expanded.add(id(node))
         stack.append((node, True))
         grad_fn = node.grad_fn
         if grad_fn is None:
@@ -502,8 +510,7 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 
             raise RuntimeError(_freed_message(grad_fn))
         for parent, needs in zip(grad_fn.parents, grad_fn.needs_input_grad, strict=True):
-            if needs and id(parent) not in visited:
-                visited.add(id(parent))
+            if needs and id(parent) not in expanded:
                 stack.append((parent, False))
     return order
 

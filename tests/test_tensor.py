@@ -393,3 +393,14 @@ def test_grad_of_float32_leaf_is_float32_even_with_float64_seed():
     x = rp.tensor([1.0, 2.0], requires_grad=True)
     (x * 2).backward(np.array([1.0, 1.0]))
     assert x.grad.dtype == np.float32
+
+
+def test_value_reached_by_a_short_and_a_long_path_gets_both_gradients():
+    # Regression: the topological order once marked nodes when pushed, so x (reached directly
+    # by the add and through mul -> exp -> log) was processed before the long path's gradient
+    # arrived, and dy/dx came out 1 instead of 4. Skip connections depend on this.
+    x = rp.tensor(np.array([2.0]), requires_grad=True)
+    (x + (x * 3.0).exp().log()).sum().backward()
+    np.testing.assert_allclose(x.grad, [4.0])
+    w = rp.tensor(np.array([0.3, -0.2]), requires_grad=True)
+    assert rp.gradcheck(lambda w: (w + ((w * 3.0).exp() + 1.0).log() * w).sum(), [w])
