@@ -53,8 +53,10 @@ def as_features(X: Any, dtype: np.dtype, name: str = "X") -> np.ndarray:
             + ("; use X.reshape(-1, 1) for a single feature" if array.ndim == 1 else "")
         )
     check_finite(array, name)
+    if array.dtype == dtype:
+        return np.ascontiguousarray(array)
     array = np.ascontiguousarray(array, dtype=dtype)
-    check_finite(array, f"{name} (after conversion to {np.dtype(dtype)})")
+    check_finite(array, f"{name} (after conversion to {np.dtype(dtype)})")  # overflow
     return array
 
 

@@ -379,20 +379,23 @@ def _run(
         trainer.epoch = epoch
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
-        if shuffle:
-            order = rng.permutation(n)
-            X_epoch, y_epoch = X[order], y[order]
-            w_epoch = None if weights is None else weights[order]
-        else:
-            X_epoch, y_epoch, w_epoch = X, y, weights
+        # Shuffled rows are gathered batch by batch: a batch is small enough to stay in cache,
+        # where a shuffled copy of the whole of X would not.
+        order = rng.permutation(n) if shuffle else None
+        y_epoch = y if order is None else y[order]
         keep_outputs = bool(metric_functions)
         outputs = None
         bar = _progress(n_batches, epoch, trainer.verbose)
         loss_sum = 0.0
         for batch, start in enumerate(range(0, n, size), start=1):
             stop = start + size
-            xb, yb = X_epoch[start:stop], y_epoch[start:stop]
-            wb = None if w_epoch is None else w_epoch[start:stop]
+            if order is None:
+                xb, rows = X[start:stop], slice(start, stop)
+            else:
+                rows = order[start:stop]
+                xb = X.take(rows, axis=0)
+            yb = y_epoch[start:stop]
+            wb = None if weights is None else weights[rows]
             output = model(Tensor(xb))
             loss = _batch_loss(objective, output, yb, wb)
             value = loss.item()
