@@ -466,3 +466,30 @@ def test_unknown_loss_lists_the_names():
     X, y = blobs(30)
     with pytest.raises(ValueError, match="cross_entropy"):
         rp.fit(small_model(), X, y, loss="hinge", optimizer="sgd", epochs=1, verbose=0)
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_weights_reached():
+    X, y = blobs()
+    model = small_model()
+
+    class Interrupt(Callback):
+        def on_batch_end(self, batch, logs):
+            if self.trainer.epoch == 3 and batch == 2:
+                raise KeyboardInterrupt
+
+    history = rp.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer="sgd",
+        epochs=10,
+        batch_size=16,
+        callbacks=[Interrupt()],
+        verbose=0,
+        seed=0,
+    )
+    assert history.interrupted
+    assert len(history) == 2  # epochs 1 and 2 completed; epoch 3 was cut short
+    assert "interrupted" in history.stop_reason
+    assert all(np.isfinite(p.data).all() for p in model.parameters())

@@ -375,71 +375,78 @@ def _run(
     previous_loss: float | None = None
     started = time.perf_counter()
     snapshot = {k: v.copy() for k, v in model.state_dict().items()}
-    for epoch in range(1, epochs + 1):
-        trainer.epoch = epoch
-        for callback in callbacks:
-            callback.on_epoch_begin(epoch)
-        # Shuffled rows are gathered batch by batch: a batch is small enough to stay in cache,
-        # where a shuffled copy of the whole of X would not.
-        order = rng.permutation(n) if shuffle else None
-        y_epoch = y if order is None else y[order]
-        keep_outputs = bool(metric_functions)
-        outputs = None
-        bar = _progress(n_batches, epoch, trainer.verbose)
-        loss_sum = 0.0
-        for batch, start in enumerate(range(0, n, size), start=1):
-            stop = start + size
-            if order is None:
-                xb, rows = X[start:stop], slice(start, stop)
-            else:
-                rows = order[start:stop]
-                xb = X.take(rows, axis=0)
-            yb = y_epoch[start:stop]
-            wb = None if weights is None else weights[rows]
-            output = model(Tensor(xb))
-            loss = _batch_loss(objective, output, yb, wb)
-            value = loss.item()
-            if value != value or value in (float("inf"), float("-inf")):
-                _diverged(trainer, snapshot, "the loss", value, epoch, batch, bar, xb)
-            optimizer.zero_grad()
-            loss.backward()
-            if not gradients_finite(parameters):
-                _diverged(trainer, snapshot, "a gradient", float("nan"), epoch, batch, bar, xb)
-            if clip is not None:
-                clip(parameters, clip_norm)
-            optimizer.step()
-            loss_sum += value * xb.shape[0]
-            if keep_outputs:
-                if outputs is None:
-                    outputs = np.empty((n,) + output.shape[1:], dtype=output.dtype)
-                outputs[start:stop] = output.data
-            if previous_loss is None:
-                previous_loss = value
-            if bar is not None:
-                bar.update(1)
-                if batch % 10 == 0:
-                    bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+    bar = None
+    try:
+        for epoch in range(1, epochs + 1):
+            trainer.epoch = epoch
             for callback in callbacks:
-                callback.on_batch_end(batch, {"loss": value})
+                callback.on_epoch_begin(epoch)
+            # Shuffled rows are gathered batch by batch: a batch is small enough to stay in cache,
+            # where a shuffled copy of the whole of X would not.
+            order = rng.permutation(n) if shuffle else None
+            y_epoch = y if order is None else y[order]
+            keep_outputs = bool(metric_functions)
+            outputs = None
+            bar = _progress(n_batches, epoch, trainer.verbose)
+            loss_sum = 0.0
+            for batch, start in enumerate(range(0, n, size), start=1):
+                stop = start + size
+                if order is None:
+                    xb, rows = X[start:stop], slice(start, stop)
+                else:
+                    rows = order[start:stop]
+                    xb = X.take(rows, axis=0)
+                yb = y_epoch[start:stop]
+                wb = None if weights is None else weights[rows]
+                output = model(Tensor(xb))
+                loss = _batch_loss(objective, output, yb, wb)
+                value = loss.item()
+                if value != value or value in (float("inf"), float("-inf")):
+                    _diverged(trainer, snapshot, "the loss", value, epoch, batch, bar, xb)
+                optimizer.zero_grad()
+                loss.backward()
+                if not gradients_finite(parameters):
+                    _diverged(trainer, snapshot, "a gradient", float("nan"), epoch, batch, bar, xb)
+                if clip is not None:
+                    clip(parameters, clip_norm)
+                optimizer.step()
+                loss_sum += value * xb.shape[0]
+                if keep_outputs:
+                    if outputs is None:
+                        outputs = np.empty((n,) + output.shape[1:], dtype=output.dtype)
+                    outputs[start:stop] = output.data
+                if previous_loss is None:
+                    previous_loss = value
+                if bar is not None:
+                    bar.update(1)
+                    if batch % 10 == 0:
+                        bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+                for callback in callbacks:
+                    callback.on_batch_end(batch, {"loss": value})
+            if bar is not None:
+                bar.close()
+            logs = {"loss": loss_sum / n}
+            if keep_outputs:
+                logs.update(_metric_logs(trainer, metric_functions, y_epoch, outputs, ""))
+            if X_val is not None:
+                val_loss, val_outputs = _evaluate(model, objective, X_val, y_val)
+                logs["val_loss"] = val_loss
+                logs.update(_metric_logs(trainer, metric_functions, y_val, val_outputs, "val_"))
+            if trainer.learning_rate is not None:
+                logs["lr"] = trainer.learning_rate
+            history.record(epoch, logs)
+            trainer.log(_format_line(epoch, epochs, previous_loss, logs))
+            previous_loss = logs["loss"]
+            snapshot = {k: v.copy() for k, v in model.state_dict().items()}
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, logs)
+            if trainer.stop_training:
+                break
+    except KeyboardInterrupt:  # Ctrl-C: stop cleanly, keep the weights reached so far
         if bar is not None:
             bar.close()
-        logs = {"loss": loss_sum / n}
-        if keep_outputs:
-            logs.update(_metric_logs(trainer, metric_functions, y_epoch, outputs, ""))
-        if X_val is not None:
-            val_loss, val_outputs = _evaluate(model, objective, X_val, y_val)
-            logs["val_loss"] = val_loss
-            logs.update(_metric_logs(trainer, metric_functions, y_val, val_outputs, "val_"))
-        if trainer.learning_rate is not None:
-            logs["lr"] = trainer.learning_rate
-        history.record(epoch, logs)
-        trainer.log(_format_line(epoch, epochs, previous_loss, logs))
-        previous_loss = logs["loss"]
-        snapshot = {k: v.copy() for k, v in model.state_dict().items()}
-        for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
-        if trainer.stop_training:
-            break
+        trainer.stop_reason = f"interrupted (Ctrl-C) during epoch {trainer.epoch}"
+        history.interrupted = True
     if not trainer.stop_reason:
         trainer.stop_reason = f"completed {len(history.epoch)} epochs"
     history.stop_reason = trainer.stop_reason

@@ -25,6 +25,8 @@ class History:
         Why training ended ("completed 30 epochs", "loss 0.0098 < 0.01 at epoch 12", ...).
     best_epoch : int or None
         The epoch whose weights were restored by early stopping, if any.
+    interrupted : bool
+        True when Ctrl-C stopped the run: ``fit`` returns normally with the weights reached.
     """
 
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -32,6 +34,7 @@ class History:
     params: dict[str, Any] = field(default_factory=dict)
     stop_reason: str = ""
     best_epoch: int | None = None
+    interrupted: bool = False
 
     def record(self, epoch: int, logs: dict[str, float]) -> None:
         """Append one epoch's figures."""
