@@ -11,7 +11,7 @@
 17
 """
 
-from retroprop.nn import functional, init
+from retroprop.nn import functional, init, utils
 from retroprop.nn.activation import (
     ELU,
     GELU,
@@ -42,6 +42,7 @@ from retroprop.nn.residual import Residual
 __all__ = [
     "functional",
     "init",
+    "utils",
     "Module",
     "Parameter",
     "Summary",
