@@ -7,7 +7,6 @@ descent, ``1`` is stochastic (the course's per-example BACK-PROP-LEARNING), ``k`
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -22,10 +21,9 @@ from retroprop.training.data import as_features, as_targets, validation_split_in
 from retroprop.training.guard import DivergenceError, describe_divergence, gradients_finite
 from retroprop.training.history import History
 from retroprop.training.objectives import Objective, resolve_loss, resolve_metric
+from retroprop.training.progress import EpochProgress
 
 __all__ = ["fit", "Trainer"]
-
-_PROGRESS_MIN_BATCHES = 50  # a progress bar within an epoch only when it is long
 
 
 def _model_dtype(model: Any) -> np.dtype:
@@ -326,23 +324,6 @@ def _format_line(epoch: int, epochs: int, previous: float, logs: dict[str, float
     return " | ".join(parts)
 
 
-def _progress(total: int, epoch: int, verbose: int) -> Any:
-    if not verbose or total < _PROGRESS_MIN_BATCHES:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(
-        total=total,
-        desc=f"Epoch {epoch}",
-        leave=False,
-        unit="batch",
-        file=sys.stderr,
-        mininterval=0.5,
-    )
-
-
 def _run(
     trainer: Trainer,
     X: np.ndarray,
@@ -387,7 +368,7 @@ def _run(
             y_epoch = y if order is None else y[order]
             keep_outputs = bool(metric_functions)
             outputs = None
-            bar = _progress(n_batches, epoch, trainer.verbose)
+            bar = EpochProgress(n_batches, epoch, trainer.verbose)
             loss_sum = 0.0
             for batch, start in enumerate(range(0, n, size), start=1):
                 stop = start + size
@@ -417,14 +398,10 @@ def _run(
                     outputs[start:stop] = output.data
                 if previous_loss is None:
                     previous_loss = value
-                if bar is not None:
-                    bar.update(1)
-                    if batch % 10 == 0:
-                        bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+                bar.update(batch, value)
                 for callback in callbacks:
                     callback.on_batch_end(batch, {"loss": value})
-            if bar is not None:
-                bar.close()
+            bar.close()
             logs = {"loss": loss_sum / n}
             if keep_outputs:
                 logs.update(_metric_logs(trainer, metric_functions, y_epoch, outputs, ""))
