@@ -164,6 +164,25 @@ def fit(
         layer, a width that does not match the first layer.
     DivergenceError
         The loss or a gradient became NaN or inf; the model keeps its last finite weights.
+
+    Examples
+    --------
+    XOR, learned by sigmoid units with full-batch gradient descent:
+
+    >>> import numpy as np
+    >>> import retroprop as rp
+    >>> from retroprop import nn, optim
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    >>> y = np.array([0, 1, 1, 0])
+    >>> _ = rp.manual_seed(1)
+    >>> model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid())
+    >>> history = rp.fit(model, X, y, loss="binary_cross_entropy",
+    ...                  optimizer=optim.Adam(model.parameters(), lr=0.05), epochs=300,
+    ...                  verbose=0, seed=0)
+    >>> history["loss"][-1] < 0.05
+    True
+    >>> (model(X).numpy().ravel() > 0.5).astype(int).tolist()
+    [0, 1, 1, 0]
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
