@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/worked_example.py
+	$(PY) -m retroprop demo
 
 test: $(STAMP) lint
 	$(PY) -m pytest

@@ -20,6 +20,8 @@ from retroprop.routines import concatenate, maximum, minimum, stack, where
 from retroprop import callbacks, nn, optim  # isort: skip
 from retroprop.io import load, save  # isort: skip
 from retroprop.training import DivergenceError, History, fit  # isort: skip
+from retroprop import diagnostics  # isort: skip
+from retroprop.diagnostics import diagnose, explain, gradcheck_model, to_dot  # isort: skip
 
 __version__ = "0.1.0"
 
@@ -27,6 +29,11 @@ __all__ = [
     "DivergenceError",
     "History",
     "callbacks",
+    "diagnose",
+    "diagnostics",
+    "explain",
+    "gradcheck_model",
+    "to_dot",
     "fit",
     "load",
     "nn",

@@ -45,6 +45,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the model from others
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -493,3 +493,30 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_weights_reached():
     assert len(history) == 2  # epochs 1 and 2 completed; epoch 3 was cut short
     assert "interrupted" in history.stop_reason
     assert all(np.isfinite(p.data).all() for p in model.parameters())
+
+
+def test_divergence_of_a_sigmoid_bce_model_is_a_divergence_error_not_a_value_error():
+    # Regression: NaN outputs reached binary_cross_entropy, whose input check raised a
+    # ValueError about probabilities instead of the guard's message.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 2)) * 1e3
+    y = (X[:, 0] > 0).astype(int)
+    rp.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid()
+    )
+    model[0].weight.data *= 1e37  # finite, but z overflows to inf and inf - inf is NaN
+    start = {k: v.copy() for k, v in model.state_dict().items()}
+    with pytest.raises(DivergenceError, match="the output became nan at epoch 1, batch 1"):
+        rp.fit(
+            model,
+            X,
+            y,
+            loss="binary_cross_entropy",
+            optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=5,
+            batch_size=8,
+            verbose=0,
+        )
+    for name, array in model.state_dict().items():  # back to where the epoch started
+        assert np.array_equal(array, start[name]), name

@@ -40,7 +40,7 @@ def _first_linear(model: Any) -> Any:
 
 
 def _output_width(model: Any, X: np.ndarray) -> int:
-    with no_grad():
+    with no_grad(), np.errstate(all="ignore"):  # overflow here is the guard's to report
         was_training = model.training
         model.eval()
         out = model(Tensor(X[:1]))
@@ -79,6 +79,7 @@ class Trainer:
         self.stop_training = False
         self.stop_reason = ""
         self.epoch = 0
+        self.callbacks: list[Callback] = []
 
     def log(self, message: str) -> None:
         """Print a line when verbose."""
@@ -370,6 +371,7 @@ def _run(
     size = n if batch_size is None else min(batch_size, n)
     n_batches = -(-n // size)
     model.train()
+    trainer.callbacks = callbacks
     for callback in callbacks:
         callback.on_train_begin({})
     previous_loss: float | None = None
@@ -399,6 +401,8 @@ def _run(
                 yb = y_epoch[start:stop]
                 wb = None if weights is None else weights[rows]
                 output = model(Tensor(xb))
+                if not np.isfinite(output.data).all():  # before a loss that may refuse NaN
+                    _diverged(trainer, snapshot, "the output", np.nan, epoch, batch, bar, xb)
                 loss = _batch_loss(objective, output, yb, wb)
                 value = loss.item()
                 if value != value or value in (float("inf"), float("-inf")):
@@ -431,9 +435,11 @@ def _run(
             if trainer.learning_rate is not None:
                 logs["lr"] = trainer.learning_rate
             history.record(epoch, logs)
-            trainer.log(_format_line(epoch, epochs, previous_loss, logs))
+            if trainer.verbose:
+                trainer.log(_format_line(epoch, epochs, previous_loss, logs))
             previous_loss = logs["loss"]
-            snapshot = {k: v.copy() for k, v in model.state_dict().items()}
+            for name, array in model.state_dict().items():  # in place: no new arrays per epoch
+                np.copyto(snapshot[name], array)
             for callback in callbacks:
                 callback.on_epoch_end(epoch, logs)
             if trainer.stop_training:
@@ -467,9 +473,9 @@ def _diverged(
     message = describe_divergence(
         trainer.model, what, value, epoch, batch, trainer.learning_rate, inputs
     )
-    if not all(
-        np.isfinite(v).all() for v in trainer.model.state_dict().values() if v.dtype.kind == "f"
-    ):
-        trainer.model.load_state_dict(snapshot)
-    trainer.history.stop_reason = message
+    # Back to the end of the last completed epoch: finite, and not yet blown up.
+    trainer.model.load_state_dict(snapshot)
+    trainer.history.stop_reason = trainer.stop_reason = message
+    for callback in trainer.callbacks:  # let callbacks clean up (remove their hooks...)
+        callback.on_train_end({"error": message})
     raise DivergenceError(message)

@@ -1,0 +1,88 @@
+"""The ``retroprop`` command: ``train``, ``predict``, ``info``, ``demo``, ``experiment``.
+
+Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args)``; the
+heavy imports (pandas, scikit-learn, matplotlib) happen inside ``run``, so ``--help`` is quick.
+Errors the user can fix print ``retroprop: error: ...`` and exit with code 2, never a traceback
+(see :mod:`retroprop.cli.errors` for every exit code).
+
+>>> main(["--version"])
+retroprop 0.1.0
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from retroprop.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError, report
+
+__all__ = ["main", "build_parser"]
+
+DESCRIPTION = """\
+retroprop: train neural networks by backpropagation, from scratch on NumPy.
+
+  retroprop demo                               the course's network on circles
+  retroprop train --dataset moons              train on built-in data
+  retroprop train --data my.csv --target y     train on your own table
+  retroprop predict --model DIR --data new.csv --output predictions.csv
+  retroprop info DIR                           what a saved model is and how it did
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors in retroprop's two-line form (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"retroprop: error: {message}", file=sys.stderr)
+        print(f"retroprop: see `{self.prog} --help`", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every subcommand."""
+    from retroprop import __version__
+    from retroprop.cli import demo, experiment, info, predict, train
+
+    parser = _Parser(
+        prog="retroprop",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    for module in (train, predict, info, demo, experiment):
+        module.add_parser(subparsers)
+    parser.set_defaults(version_string=f"retroprop {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or argparse's own usage error (exit code 2)
+        return int(exit_.code or 0)
+    if args.version:
+        print(args.version_string)
+        return 0
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args))
+    except CLIError as error:
+        return report(error)
+    except KeyboardInterrupt:
+        print("\nretroprop: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `retroprop predict ... | head`
+        return 0
+    except MemoryError:
+        print(
+            "retroprop: error: out of memory; try a smaller --batch-size or less data",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

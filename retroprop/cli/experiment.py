@@ -1,0 +1,116 @@
+"""``retroprop experiment``: the same training run once per value of one option, compared.
+
+For instance ``--vary init=standard,xavier_normal,he_normal`` replays the spirit of Glorot and
+Bengio's experiment: the same data and network, only the initialisation changes. Each run is
+saved as ``retroprop train`` would save it, in ``OUT/<option>=<value>/``; the comparison is
+``OUT/comparison.csv`` and ``OUT/report.html`` (the curves of every run on shared axes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+from retroprop.cli.errors import EXIT_OK, CLIError
+from retroprop.cli.options import add_train_arguments
+
+__all__ = ["add_parser", "run", "parse_vary", "VARIABLE"]
+
+VARIABLE = {
+    "lr": float,
+    "optimizer": str,
+    "init": str,
+    "activation": str,
+    "layers": str,
+    "batch_size": str,
+    "l2": float,
+    "dropout": float,
+    "lr_decay": float,
+    "seed": int,
+}
+
+
+def parse_vary(text: str) -> tuple[str, list[Any]]:
+    """'lr=0.01,0.1' -> ('lr', [0.01, 0.1]); layer lists use '/' between layers.
+
+    Examples
+    --------
+    >>> parse_vary("lr=0.01,0.1")
+    ('lr', [0.01, 0.1])
+    >>> parse_vary("layers=8/8,32")
+    ('layers', ['8,8', '32'])
+    """
+    name, _, values = text.partition("=")
+    key = name.strip().lstrip("-").replace("-", "_")
+    if key not in VARIABLE or not values:
+        raise CLIError(
+            f"--vary {text!r}: give OPTION=VALUE1,VALUE2,...",
+            hint=f"options that can vary: {', '.join(k.replace('_', '-') for k in VARIABLE)}",
+        )
+    try:
+        parsed = [VARIABLE[key](v.strip().replace("/", ",")) for v in values.split(",")]
+    except ValueError as error:
+        raise CLIError(f"--vary {text!r}: {error}") from error
+    return key, parsed
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``experiment``."""
+    parser = subparsers.add_parser(
+        "experiment",
+        help="train once per value of one option and compare the runs",
+        description="Train the same network once per value of one option (every other option "
+        "as for `retroprop train`) and compare the runs in one table and one report.",
+        epilog="example: retroprop experiment --dataset spirals --layers 16,16 "
+        "--vary optimizer=sgd,momentum,adam --epochs 100",
+    )
+    parser.add_argument(
+        "--vary",
+        required=True,
+        metavar="OPTION=V1,V2,...",
+        help=f"the option to vary and its values; one of {', '.join(VARIABLE)} "
+        "(for layers, separate widths with '/': layers=8/8,32)",
+    )
+    add_train_arguments(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``experiment`` command."""
+    from retroprop.cli.experiment_report import write_comparison
+    from retroprop.cli.outputs import default_out_dir
+    from retroprop.cli.train import train_and_save
+
+    key, values = parse_vary(args.vary)
+    if args.seed is None:
+        args.seed = 0  # every run starts from the same seed, so only the option differs
+    base_out = Path(args.out) if args.out else default_out_dir(f"experiment-{key}")
+    runs = []
+    for value in values:
+        label = f"{key}={value}".replace(",", "_")
+        run_args = copy.copy(args)
+        setattr(run_args, key, value)
+        run_args.out = str(base_out / label)
+        run_args.quiet = True
+        print(f"[{len(runs) + 1}/{len(values)}] {label} ...", flush=True)
+        code, _, result = train_and_save(run_args)
+        if code not in (0, 1):
+            return code
+        runs.append((label, result))
+        shown = ", ".join(
+            f"{split} {name} {value:.4g}"
+            for split, row in result.metrics.items()
+            for name, value in row.items()
+            if split != "train" and value is not None
+        )
+        print(f"    {result.outcome}: {shown}", flush=True)
+    write_comparison(base_out, key, runs)
+    print(
+        f"Comparison: {base_out / 'comparison.csv'}, report {base_out / 'report.html'}",
+        file=sys.stderr,
+    )
+    return EXIT_OK

@@ -1,0 +1,228 @@
+"""The options of ``retroprop train`` (shared with ``experiment``), and their checks.
+
+Parsing stays light (no NumPy-heavy imports) so ``retroprop --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from retroprop.cli.errors import CLIError
+
+__all__ = ["add_train_arguments", "check_options", "parse_layers", "parse_batch_size"]
+
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad")
+TASK_NAMES = ("auto", "binary", "multiclass", "regression")
+
+
+def parse_layers(text: str) -> list[int]:
+    """'64,32' -> [64, 32]; '' or 'none' -> [] (no hidden layer).
+
+    Examples
+    --------
+    >>> parse_layers("64, 32"), parse_layers("none")
+    ([64, 32], [])
+    """
+    if text.strip().lower() in ("", "none", "0"):
+        return []
+    try:
+        widths = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise CLIError(
+            f"--layers {text!r}: give hidden layer widths separated by commas, e.g. --layers 64,32"
+        ) from None
+    if any(w < 1 for w in widths):
+        raise CLIError(f"--layers {text!r}: every width must be a positive integer")
+    return widths
+
+
+def parse_batch_size(text: str) -> int | None:
+    """'full' -> None (full batch), '1' -> 1 (stochastic), '32' -> 32.
+
+    Examples
+    --------
+    >>> parse_batch_size("full"), parse_batch_size("32")
+    (None, 32)
+    """
+    if text.strip().lower() in ("full", "all", "none"):
+        return None
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise CLIError(f"--batch-size {text!r}: give a positive integer, or 'full' for full batch")
+    return size
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data, network, training and output options."""
+    data = parser.add_argument_group("data")
+    source = data.add_mutually_exclusive_group()
+    source.add_argument(
+        "--dataset",
+        metavar="NAME",
+        help="built-in data, offline: xor, circles, moons, spirals, blobs, digits, iris, wine, "
+        "breast-cancer, diabetes",
+    )
+    source.add_argument("--data", metavar="FILE", help="your own table: a CSV (or Parquet) file")
+    data.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
+    data.add_argument(
+        "--drop", metavar="COLUMNS", help="columns to leave out, separated by commas (e.g. ids)"
+    )
+    data.add_argument(
+        "--dropna",
+        action="store_true",
+        help="drop rows with missing values (NaN) instead of stopping with an error",
+    )
+    data.add_argument(
+        "--task",
+        choices=TASK_NAMES,
+        default="auto",
+        help="what to predict; auto: text or few whole numbers are classes (binary or "
+        "multiclass), other numbers a regression (default: auto)",
+    )
+    data.add_argument(
+        "--test-size",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="fraction of rows held out for the final test (default: 0.2)",
+    )
+    data.add_argument(
+        "--validation-size",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="fraction of rows held out to watch training, per epoch (default: 0.2; 0: none)",
+    )
+    net = parser.add_argument_group("network")
+    net.add_argument(
+        "--layers",
+        default="32,16",
+        metavar="WIDTHS",
+        help="hidden layer widths, e.g. 64,32; 'none' for no hidden layer (default: 32,16)",
+    )
+    net.add_argument(
+        "--activation",
+        default="relu",
+        metavar="NAME",
+        help="hidden activation: relu, leaky_relu, elu, gelu, silu, tanh, sigmoid... "
+        "(default: relu)",
+    )
+    net.add_argument(
+        "--init",
+        metavar="NAME",
+        help="weight initialisation: he_normal, he_uniform, xavier_normal, xavier_uniform, "
+        "lecun_normal, standard... (default: He for the ReLU family, Glorot otherwise)",
+    )
+    net.add_argument(
+        "--dropout", type=float, default=0.0, metavar="P", help="dropout after each hidden layer"
+    )
+    net.add_argument(
+        "--batch-norm", action="store_true", help="batch normalisation before each activation"
+    )
+    train = parser.add_argument_group("training")
+    train.add_argument(
+        "--optimizer", choices=OPTIMIZER_NAMES, default="adam", help="(default: adam)"
+    )
+    train.add_argument(
+        "--lr", type=float, default=0.01, metavar="RATE", help="learning rate (default: 0.01)"
+    )
+    train.add_argument(
+        "--batch-size",
+        default="32",
+        metavar="N",
+        help="rows per update: an integer, 1 for stochastic, 'full' for full batch (default: 32)",
+    )
+    train.add_argument(
+        "--epochs", type=int, default=100, help="passes over the data (default: 100)"
+    )
+    train.add_argument(
+        "--l2", type=float, default=0.0, metavar="LAMBDA", help="L2 penalty on the weights"
+    )
+    train.add_argument(
+        "--lr-decay",
+        type=float,
+        metavar="GAMMA",
+        help="multiply the learning rate by GAMMA after each epoch (the course's lr_decay)",
+    )
+    train.add_argument(
+        "--early-stopping",
+        type=int,
+        metavar="PATIENCE",
+        help="stop when the validation loss has not improved for PATIENCE epochs, and keep "
+        "the best weights",
+    )
+    train.add_argument("--seed", type=int, help="seed for the split, the weights and the shuffling")
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where to write the model, history.csv, metrics.json and report.html "
+        "(default: runs/<dataset>-<timestamp>)",
+    )
+    out.add_argument(
+        "--no-diagnostics",
+        action="store_true",
+        help="do not record the per-layer gradient figures (the report's 'Gradient flow')",
+    )
+    out.add_argument(
+        "-q", "--quiet", action="store_true", help="no per-epoch lines and no progress bar"
+    )
+
+
+def check_options(args: Any) -> None:
+    """Reject impossible values before any data is read.
+
+    Raises
+    ------
+    CLIError
+        Naming the option and what it accepts.
+    """
+    if not args.dataset and not args.data:
+        raise CLIError(
+            "say what to learn from: --dataset NAME (built-in) or --data FILE --target COLUMN"
+        )
+    if args.lr is None or not args.lr > 0:
+        raise CLIError(f"--lr must be a positive learning rate, got {args.lr}")
+    if args.epochs < 1:
+        raise CLIError(f"--epochs must be at least 1, got {args.epochs}")
+    for flag, value in (
+        ("--test-size", args.test_size),
+        ("--validation-size", args.validation_size),
+    ):
+        if not 0.0 <= value < 1.0:
+            raise CLIError(f"{flag} is a fraction of the rows in [0, 1), got {value}")
+    if args.test_size + args.validation_size >= 0.9:
+        raise CLIError(
+            f"--test-size {args.test_size} and --validation-size {args.validation_size} leave "
+            "too few rows to train on"
+        )
+    if not 0.0 <= args.dropout < 1.0:
+        raise CLIError(f"--dropout is a probability in [0, 1), got {args.dropout}")
+    if args.l2 < 0:
+        raise CLIError(f"--l2 must be >= 0, got {args.l2}")
+    if args.lr_decay is not None and not 0.0 < args.lr_decay <= 1.0:
+        raise CLIError(f"--lr-decay is a factor in (0, 1], got {args.lr_decay}")
+    if args.early_stopping is not None and args.early_stopping < 1:
+        raise CLIError(
+            f"--early-stopping needs a patience of at least 1, got {args.early_stopping}"
+        )
+    args.hidden = parse_layers(args.layers)
+    args.batch = parse_batch_size(args.batch_size)
+    from retroprop.nn.activation import ACTIVATIONS
+
+    if args.activation.lower() not in ACTIVATIONS:
+        raise CLIError(
+            f"unknown activation {args.activation!r}",
+            hint=f"choose one of: {', '.join(sorted(ACTIVATIONS))}",
+        )
+    if args.init is not None:
+        from retroprop.nn import init
+
+        try:
+            init.get(args.init)
+        except ValueError as error:
+            raise CLIError(str(error).split(" or pass")[0]) from None

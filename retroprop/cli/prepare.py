@@ -1,0 +1,203 @@
+"""From ``--dataset`` or ``--data``/``--target`` to the arrays ``fit`` trains on.
+
+Load, check for missing values (or drop their rows with ``--dropna``), work out the task from
+the target, split into seeded, stratified train / validation / test rows, then fit the
+preprocessing on the training rows only and apply it to every split.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from retroprop.cli.errors import CLIError
+from retroprop.cli.tabular import Preprocessing, describe_rows, missing_mask, split_target
+from retroprop.cli.target import Target
+
+__all__ = ["PreparedData", "prepare_data", "split_indices", "SPLITS"]
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class PreparedData:
+    """Everything a run needs from its data.
+
+    Attributes
+    ----------
+    source : str
+        The dataset name or the file's name (for the output folder and the report).
+    description : str
+    target : Target
+    preprocessing : Preprocessing
+    frames : dict
+        Split name -> the raw feature rows (a DataFrame); empty splits are left out.
+    targets : dict
+        Split name -> the raw target values (class names or numbers).
+    X : dict
+        Split name -> the encoded features (float32), the model's inputs.
+    dropped_rows : int
+        Rows removed by ``--dropna``.
+    """
+
+    source: str
+    description: str
+    target: Target
+    preprocessing: Preprocessing
+    frames: dict[str, Any] = field(default_factory=dict)
+    targets: dict[str, Any] = field(default_factory=dict)
+    X: dict[str, np.ndarray] = field(default_factory=dict)
+    dropped_rows: int = 0
+
+    def y(self, split: str) -> np.ndarray:
+        """The encoded targets of a split (class indices or standardised values)."""
+        return self.target.encode(self.targets[split])
+
+    @property
+    def n_features(self) -> int:
+        """Width of the encoded features."""
+        return self.X["train"].shape[1]
+
+
+def _load(args: Any) -> tuple[Any, Any, str, str, str | None]:
+    """(features, target, source name, description, file name for messages)."""
+    from pathlib import Path
+
+    from retroprop.cli.datasets import load_dataset
+    from retroprop.cli.tabular import read_table
+
+    drop = [c.strip() for c in (args.drop or "").split(",") if c.strip()]
+    if args.dataset:
+        data = load_dataset(args.dataset)
+        features = data.features.drop(columns=[c for c in drop if c in data.features.columns])
+        return features, data.target, data.name, data.description, None
+    path = Path(args.data)
+    frame = read_table(path)
+    if not args.target:
+        raise CLIError(
+            "--data needs --target COLUMN: the column to predict",
+            hint=f"the columns of {path.name} are: {', '.join(map(repr, frame.columns[:40]))}",
+        )
+    features, target = split_target(frame, args.target, drop)
+    description = f"{path.name}: {len(frame):,} rows, target column {args.target!r}"
+    return features, target, path.stem, description, path.name
+
+
+def _handle_missing(features: Any, target: Any, dropna: bool, source: str | None):
+    mask = missing_mask(features)
+    target_missing = missing_mask(target.to_frame())[:, 0]
+    bad_rows = mask.any(axis=1) | target_missing
+    if not bad_rows.any():
+        return features, target, 0
+    if dropna:
+        keep = ~bad_rows
+        print(
+            f"retroprop: --dropna: dropped {int(bad_rows.sum())} of {len(bad_rows)} rows with "
+            f"missing values ({describe_rows(np.flatnonzero(bad_rows), source)})",
+            file=sys.stderr,
+        )
+        if keep.sum() < 4:
+            raise CLIError("too few rows are left after dropping those with missing values")
+        return (
+            features[keep].reset_index(drop=True),
+            target[keep].reset_index(drop=True),
+            int(bad_rows.sum()),
+        )
+    columns = [str(c) for c, bad in zip(features.columns, mask.any(axis=0), strict=True) if bad]
+    if target_missing.any():
+        columns.append(f"{target.name} (the target)")
+    rows = describe_rows(np.flatnonzero(bad_rows), source)
+    raise CLIError(
+        f"missing values (NaN or inf) in {rows}, column{'s' if len(columns) > 1 else ''} "
+        f"{', '.join(map(repr, columns)) if len(columns) < 9 else f'{columns[:8]} ...'}",
+        hint="fill them in, or pass --dropna to drop those rows",
+    )
+
+
+def split_indices(
+    n: int,
+    labels: np.ndarray | None,
+    test_size: float,
+    validation_size: float,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Seeded (stratified when ``labels`` are given) row indices of each split.
+
+    ``test_size`` and ``validation_size`` are fractions of all rows.
+
+    Examples
+    --------
+    >>> parts = split_indices(100, np.arange(100) % 2, 0.2, 0.1, seed=0)
+    >>> {name: len(rows) for name, rows in parts.items()}
+    {'train': 70, 'validation': 10, 'test': 20}
+    """
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(n)
+    parts: dict[str, np.ndarray] = {}
+    try:
+        if test_size > 0:
+            rows, parts["test"] = train_test_split(
+                rows, test_size=test_size, random_state=seed, stratify=labels
+            )
+        if validation_size > 0:
+            fraction = validation_size / (1.0 - test_size)
+            rows, parts["validation"] = train_test_split(
+                rows,
+                test_size=fraction,
+                random_state=seed,
+                stratify=None if labels is None else labels[rows],
+            )
+    except ValueError as error:
+        raise CLIError(
+            f"cannot split {n} rows into train/validation/test: {error}",
+            hint="use more data, a smaller --test-size/--validation-size, or set them to 0",
+        ) from error
+    return {"train": np.sort(rows), **{k: np.sort(v) for k, v in reversed(parts.items())}}
+
+
+def prepare_data(args: Any) -> PreparedData:
+    """Load, check, split and encode the data the options name."""
+    features, target_values, source, description, file_name = _load(args)
+    features, target_values, dropped = _handle_missing(
+        features, target_values, args.dropna, file_name
+    )
+    target = Target.infer(target_values, args.task)
+    labels = target.encode(target_values) if target.classification else None
+    if labels is not None:
+        counts = np.bincount(labels, minlength=len(target.classes))
+        if counts.min() < 2 and (args.test_size > 0 or args.validation_size > 0):
+            rare = target.classes[int(counts.argmin())]
+            raise CLIError(
+                f"class {rare!r} of {target.name!r} has a single row: a stratified split needs "
+                "at least 2 rows per class",
+                hint="remove that row or pass --test-size 0 --validation-size 0",
+            )
+    parts = split_indices(len(features), labels, args.test_size, args.validation_size, args.seed)
+    frames = {name: features.iloc[rows].reset_index(drop=True) for name, rows in parts.items()}
+    targets = {
+        name: target_values.iloc[rows].reset_index(drop=True) for name, rows in parts.items()
+    }
+    target.fit_scale(targets["train"])
+    preprocessing = Preprocessing.fit(frames["train"])
+    for column, categories in preprocessing.categorical.items():
+        if len(categories) > 100:
+            print(
+                f"retroprop: warning: column {column!r} has {len(categories)} distinct values, "
+                "one input each; drop it with --drop if it is an identifier",
+                file=sys.stderr,
+            )
+    X = {name: preprocessing.transform(frame) for name, frame in frames.items()}
+    return PreparedData(
+        source=source,
+        description=description,
+        target=target,
+        preprocessing=preprocessing,
+        frames=frames,
+        targets=targets,
+        X=X,
+        dropped_rows=dropped,
+    )

@@ -1,0 +1,248 @@
+"""``retroprop train``: data in, a trained model and its report out.
+
+The command translates options into one call of ``rp.fit`` (layer 5) and hands the result to
+``rp.save`` and the report: it trains nothing itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from retroprop.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, CLIError
+from retroprop.cli.options import add_train_arguments, check_options
+
+__all__ = ["add_parser", "run", "train_and_save"]
+
+DESCRIPTION = """\
+Train a multilayer perceptron on built-in data (--dataset) or on your own CSV
+(--data FILE --target COLUMN). Numeric columns are standardised, text columns
+one-hot encoded; the task (binary, multiclass, regression) follows from the
+target. Writes the model, history.csv, metrics.json and report.html to --out.
+
+exit codes: 0 done; 1 training diverged (the last finite model is saved);
+2 bad input; 130 interrupted with Ctrl-C (the model so far is saved).
+"""
+
+EXAMPLES = """\
+examples:
+  retroprop train --dataset circles --layers 4,4 --optimizer sgd --lr 0.3 --epochs 300
+  retroprop train --dataset digits --layers 64 --epochs 30 --early-stopping 5
+  retroprop train --data houses.csv --target price --drop id --out runs/houses
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``train`` and its options."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train a network on a dataset or a CSV and write its report",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_train_arguments(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+LOSS_NAMES = {
+    "binary_cross_entropy_with_logits": "binary cross-entropy (fused with the sigmoid)",
+    "cross_entropy": "cross-entropy (fused with softmax)",
+    "mse": "mean squared error",
+}
+
+
+def _settings(args: Any, data: Any, model: Any, loss: str) -> dict[str, Any]:
+    rows = " / ".join(
+        f"{len(data.frames[s]):,}" if s in data.frames else "0"
+        for s in ("train", "validation", "test")
+    )
+    target = data.target
+    task = target.task + (f" ({', '.join(target.classes)})" if target.classification else "")
+    widths = [data.n_features, *args.hidden, target.output_width]
+    return {
+        "data": data.description,
+        "rows (train / validation / test)": rows,
+        "left out columns (--drop)": args.drop or None,
+        "dropped rows (--dropna)": data.dropped_rows or None,
+        "target": target.name,
+        "task": task,
+        "input features": f"{data.n_features} after encoding "
+        f"({len(data.preprocessing.numeric)} numeric standardised, "
+        f"{len(data.preprocessing.categorical)} categorical one-hot)",
+        "network": " → ".join(map(str, widths)),
+        "hidden activation": args.activation,
+        "output": {
+            "binary": "1 sigmoid unit",
+            "multiclass": f"{widths[-1]} logits (softmax)",
+            "regression": "1 identity unit (standardised target)",
+        }[target.task],
+        "initialisation": args.init or "default (He for ReLU family, Glorot otherwise)",
+        "dropout": args.dropout or None,
+        "batch norm": args.batch_norm,
+        "loss": LOSS_NAMES.get(loss, loss),
+        "optimizer": args.optimizer,
+        "learning rate": args.lr,
+        "lr decay per epoch": args.lr_decay,
+        "L2 penalty": args.l2 or None,
+        "batch size": "full batch" if args.batch is None else args.batch,
+        "epochs": args.epochs,
+        "early stopping patience": args.early_stopping,
+        "seed": args.seed,
+        "parameters": model.summary(print_table=False).total_params,
+    }
+
+
+def _optimizer(model: Any, args: Any) -> Any:
+    """The named optimiser; the L2 penalty applies to weights, not biases (as in the course)."""
+    from retroprop.optim import get_optimizer
+
+    weights, others = [], []
+    for name, parameter in model.named_parameters():
+        (weights if name.endswith("weight") and parameter.ndim == 2 else others).append(parameter)
+    groups = [{"params": weights, "weight_decay": args.l2}]
+    if others:
+        groups.append({"params": others, "weight_decay": 0.0})
+    return get_optimizer(args.optimizer, groups, lr=args.lr)
+
+
+def _status(history: Any, diverged: str | None, epochs: int) -> tuple[str, str, str]:
+    if diverged:
+        return f"Diverged: {diverged}", "bad", "diverged"
+    if history.interrupted:
+        return (
+            f"Interrupted with Ctrl-C after {len(history.epoch)} of {epochs} epochs; the "
+            "model reached so far is saved.",
+            "warn",
+            "interrupted",
+        )
+    reason = history.stop_reason or f"completed {len(history.epoch)} epochs"
+    if history.best_epoch is not None:
+        reason += f"; kept the weights of epoch {history.best_epoch}"
+    return reason[0].upper() + reason[1:] + ".", "ok", "completed"
+
+
+def train_and_save(args: Any) -> tuple[int, Any, Any]:
+    """Check options, prepare the data, train, evaluate and save; returns (exit code, ...)."""
+    import numpy as np
+
+    import retroprop as rp
+    from retroprop.cli.gradients import make_callback, summarise
+    from retroprop.cli.network import build_network, training_view
+    from retroprop.cli.outputs import (
+        RunResult,
+        default_out_dir,
+        evaluate_splits,
+        results_table,
+        save_run,
+    )
+    from retroprop.cli.prepare import prepare_data
+    from retroprop.cli.progress import EpochBar, Recorder, lines_above
+    from retroprop.training import DivergenceError, EarlyStopping
+
+    check_options(args)
+    if args.seed is None:
+        args.seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+    data = prepare_data(args)
+
+    def say(*parts: Any) -> None:
+        print(*parts, flush=True)
+
+    target = data.target
+    rows = ", ".join(f"{len(f):,} {s}" for s, f in data.frames.items())
+    say(f"Data: {data.description}")
+    say(
+        f"Rows: {rows}; {data.n_features} input features; task {target.task}"
+        + (f" ({', '.join(target.classes[:10])})" if target.classification else "")
+    )
+    rp.manual_seed(args.seed)
+    model = build_network(
+        data.n_features,
+        args.hidden,
+        target,
+        args.activation,
+        args.init,
+        args.dropout,
+        args.batch_norm,
+    )
+    trained, loss = training_view(model, target)
+    optimizer = _optimizer(model, args)
+    recorder = Recorder()
+    callbacks: list[Any] = [recorder]
+    if args.early_stopping:
+        monitor = "val_loss" if "validation" in data.X else "loss"
+        callbacks.append(EarlyStopping(monitor=monitor, patience=args.early_stopping))
+    if args.lr_decay is not None:
+        from retroprop.optim.lr_scheduler import ExponentialLR
+
+        callbacks.append(ExponentialLR(optimizer, gamma=args.lr_decay))
+    diagnostics = None
+    if not args.no_diagnostics:
+        batches = -(-len(data.X["train"]) // (args.batch or len(data.X["train"])))
+        diagnostics = make_callback(args.epochs * batches)
+    if diagnostics is not None:
+        callbacks.append(diagnostics)
+    show_bar = not args.quiet and sys.stderr.isatty()
+    bar = EpochBar(args.epochs) if show_bar else None
+    if bar is not None:
+        callbacks.append(bar)
+    validation = (data.X["validation"], data.y("validation")) if "validation" in data.X else None
+    diverged = None
+    say(
+        f"Training [{' → '.join(map(str, [data.n_features, *args.hidden, target.output_width]))}]"
+        f" with {args.optimizer} (lr {args.lr:g}), loss {loss}, seed {args.seed}"
+    )
+    with lines_above(show_bar):
+        try:
+            rp.fit(
+                trained,
+                data.X["train"],
+                data.y("train"),
+                loss=loss,
+                optimizer=optimizer,
+                epochs=args.epochs,
+                batch_size=args.batch,
+                validation_data=validation,
+                callbacks=callbacks,
+                metrics=["accuracy"] if target.classification else ["r2"],
+                verbose=0 if args.quiet else 1,
+                seed=args.seed,
+            )
+        except DivergenceError as error:
+            diverged = str(error)
+        except ValueError as error:  # data fit rejects: already checked, but never a traceback
+            raise CLIError(f"training stopped: {error}") from error
+        finally:
+            if bar is not None:
+                bar.close()
+    history = recorder.history
+    status, level, outcome = _status(history, diverged, args.epochs)
+    result = RunResult(history, status, level, outcome, evaluate_splits(model, data))
+    flow = summarise(diagnostics)
+    result.diagnostics_png, result.diagnostics_table = flow.figure_png, flow.table
+    out = Path(args.out) if args.out else default_out_dir(data.source)
+    settings = _settings(args, data, model, loss)
+    options = {k: v for k, v in vars(args).items() if k != "handler"}
+    say("")
+    say(results_table(result.metrics))
+    if diagnostics is not None:
+        say("Gradient flow: " + ("\n".join(flow.problems) if flow.problems else "no problem found"))
+    save_run(out, model, data, result, settings, options)
+    say(f"\nSaved the model, history.csv, metrics.json and report.html to {out}/")
+    say(f"Report: {(out / 'report.html').resolve().as_uri()}")
+    if outcome == "diverged":
+        print(f"retroprop: error: training diverged: {diverged}", file=sys.stderr)
+        print(f"retroprop: the last finite model and its report are in {out}/", file=sys.stderr)
+        return EXIT_DIVERGED, model, result
+    if outcome == "interrupted":
+        print(f"retroprop: interrupted; the model so far is saved in {out}/", file=sys.stderr)
+        return EXIT_INTERRUPTED, model, result
+    return EXIT_OK, model, result
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``train`` command."""
+    return train_and_save(args)[0]

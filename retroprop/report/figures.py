@@ -1,0 +1,308 @@
+"""The report's figures, drawn with matplotlib's object API (no pyplot, no global backend) and
+returned as PNG bytes ready to embed.
+
+Each function takes plain arrays, so it can be used outside the report too.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Boundary",
+    "png_bytes",
+    "training_curves",
+    "decision_boundary",
+    "confusion_matrix",
+    "predicted_vs_true",
+]
+
+# TensorFlow Playground's colours: orange for the negative class, blue for the positive one.
+ORANGE, BLUE = "#f59322", "#0877bd"
+CLASS_COLOURS = [ORANGE, BLUE, "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#ff7f0e"
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def png_bytes(figure: Any) -> bytes:
+    """The figure as PNG bytes (without matplotlib's software tag).
+
+    Examples
+    --------
+    >>> figure = _figure(2, 1)
+    >>> png_bytes(figure)[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _finite(values: Sequence[float]) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(array), array, np.nan)
+
+
+def training_curves(
+    history: Mapping[str, Sequence[float]],
+    epochs: Sequence[int],
+    metric: str | None = None,
+    best_epoch: int | None = None,
+    loss_name: str = "loss",
+) -> bytes:
+    """Loss (and ``metric``) per epoch, training and validation side by side.
+
+    Examples
+    --------
+    >>> png = training_curves({"loss": [0.7, 0.5], "val_loss": [0.8, 0.6]}, [1, 2])
+    >>> png.startswith(b"\\x89PNG")
+    True
+    """
+    panels = [("loss", f"Loss ({loss_name})")]
+    if metric and metric in history:
+        panels.append((metric, metric.replace("_", " ").capitalize()))
+    lr = history.get("lr")
+    if lr is not None and len(set(np.round(lr, 12))) > 1:
+        panels.append(("lr", "Learning rate"))
+    figure = _figure(4.2 * len(panels), 3.4)
+    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+    x = np.asarray(epochs)
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        ax.plot(x, _finite(history[key]), color=TRAIN_COLOUR, label="training", lw=1.8)
+        if f"val_{key}" in history:
+            ax.plot(x, _finite(history[f"val_{key}"]), color=VALIDATION_COLOUR, label="validation")
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {best_epoch})")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key if key != "lr" else "learning rate")
+        ax.grid(alpha=0.3)
+        if key != "lr":
+            ax.legend(frameon=False)
+    return png_bytes(figure)
+
+
+@dataclass
+class Boundary:
+    """What a decision-boundary figure needs, in the data's own (unscaled) coordinates.
+
+    Attributes
+    ----------
+    predict_proba : callable
+        (n, 2) raw points -> (n, classes) probabilities.
+    X : ndarray, shape (n, 2)
+        The points to draw.
+    y : ndarray of int, shape (n,)
+        Their class indices.
+    held_out : ndarray of bool, shape (n,)
+        Test (or validation) points, drawn with a dark edge.
+    class_names : list of str
+    feature_names : (str, str)
+    """
+
+    predict_proba: Callable[[np.ndarray], np.ndarray]
+    X: np.ndarray
+    y: np.ndarray
+    held_out: np.ndarray
+    class_names: Sequence[str]
+    feature_names: Sequence[str]
+
+
+def _grid(X: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    low, high = X.min(axis=0), X.max(axis=0)
+    margin = 0.08 * np.where(high > low, high - low, 1.0)
+    low, high = low - margin, high + margin
+    xs = np.linspace(low[0], high[0], steps)
+    ys = np.linspace(low[1], high[1], steps)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    return (
+        np.column_stack([grid_x.ravel(), grid_y.ravel()]),
+        grid_x,
+        (low[0], high[0], low[1], high[1]),
+    )
+
+
+def decision_boundary(
+    boundary: Boundary, title: str = "Decision boundary", steps: int = 200
+) -> bytes:
+    """The model's prediction over the plane behind the points, as TensorFlow Playground shows it.
+
+    Two classes: the probability of the positive class, orange (0) to blue (1), with the 0.5
+    contour. More classes: each region in its class colour, paler where the model is unsure.
+    """
+    from matplotlib.colors import LinearSegmentedColormap, to_rgb
+
+    points, grid_x, extent = _grid(boundary.X, steps)
+    proba = np.asarray(boundary.predict_proba(points), dtype=np.float64)
+    proba = np.nan_to_num(proba, nan=0.5)
+    figure = _figure(5.6, 4.8)
+    ax = figure.subplots()
+    n_classes = proba.shape[1]
+    if n_classes == 2:
+        cmap = LinearSegmentedColormap.from_list("playground", [ORANGE, "#ffffff", BLUE])
+        image = ax.imshow(
+            proba[:, 1].reshape(grid_x.shape),
+            origin="lower",
+            extent=extent,
+            aspect="auto",
+            cmap=cmap,
+            vmin=0,
+            vmax=1,
+            alpha=0.75,
+            interpolation="bilinear",
+        )
+        ax.contour(
+            grid_x,
+            points[:, 1].reshape(grid_x.shape),
+            proba[:, 1].reshape(grid_x.shape),
+            levels=[0.5],
+            colors="#333333",
+            linewidths=1,
+        )
+        colourbar = figure.colorbar(image, ax=ax, shrink=0.85)
+        colourbar.set_label(f"P({boundary.class_names[1]})")
+        colours = [ORANGE, BLUE]
+    else:
+        colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
+        rgb = np.array([to_rgb(c) for c in colours])
+        winner = proba.argmax(axis=1)
+        confidence = (proba.max(axis=1) - 1.0 / n_classes) / (1.0 - 1.0 / n_classes)
+        shade = 0.25 + 0.5 * np.clip(confidence, 0.0, 1.0)[:, None]
+        pixels = 1.0 - shade * (1.0 - rgb[winner])
+        ax.imshow(
+            pixels.reshape(*grid_x.shape, 3),
+            origin="lower",
+            extent=extent,
+            aspect="auto",
+            interpolation="bilinear",
+        )
+    for k, name in enumerate(boundary.class_names):
+        for held, edge, marker, label in (
+            (False, "white", "o", "train"),
+            (True, "black", "o", "held out"),
+        ):
+            rows = (boundary.y == k) & (boundary.held_out == held)
+            if rows.any():
+                ax.scatter(
+                    boundary.X[rows, 0],
+                    boundary.X[rows, 1],
+                    s=26,
+                    c=colours[k],
+                    edgecolors=edge,
+                    linewidths=0.9,
+                    marker=marker,
+                    label=f"{name} ({label})",
+                )
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xlabel(boundary.feature_names[0])
+    ax.set_ylabel(boundary.feature_names[1])
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="best", framealpha=0.85)
+    return png_bytes(figure)
+
+
+def confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str], title: str
+) -> bytes:
+    """Counts of (true class, predicted class), each cell annotated; the diagonal is right.
+
+    Examples
+    --------
+    >>> png = confusion_matrix(np.array([0, 1, 1]), np.array([0, 1, 0]), ["a", "b"], "test")
+    >>> png.startswith(b"\\x89PNG")
+    True
+    """
+    k = len(class_names)
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    size = min(9.0, 2.6 + 0.45 * k)
+    figure = _figure(size + 0.8, size)
+    ax = figure.subplots()
+    image = ax.imshow(counts, cmap="Blues", vmin=0)
+    figure.colorbar(image, ax=ax, shrink=0.8, label="rows")
+    threshold = counts.max() / 2 if counts.size else 0
+    fontsize = 10 if k <= 10 else 7
+    for i in range(k):
+        for j in range(k):
+            ax.text(
+                j,
+                i,
+                str(counts[i, j]),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="white" if counts[i, j] > threshold else "black",
+            )
+    ticks = np.arange(k)
+    ax.set_xticks(
+        ticks,
+        labels=list(class_names),
+        rotation=45 if k > 4 else 0,
+        ha="right" if k > 4 else "center",
+    )
+    ax.set_yticks(ticks, labels=list(class_names))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    accuracy = np.trace(counts) / max(1, counts.sum())
+    ax.set_title(f"{title}: {counts.sum()} rows, accuracy {accuracy:.3f}")
+    return png_bytes(figure)
+
+
+def predicted_vs_true(
+    y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target"
+) -> bytes:
+    """Predictions against true values; a perfect model puts every point on the diagonal.
+
+    Examples
+    --------
+    >>> predicted_vs_true(np.array([1.0, 2.0]), np.array([1.1, 1.9]), "test")[:4]
+    b'\\x89PNG'
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    keep = np.isfinite(y_true) & np.isfinite(y_pred)
+    y_true, y_pred = y_true[keep], y_pred[keep]
+    figure = _figure(5.0, 4.6)
+    ax = figure.subplots()
+    if y_true.size:
+        low = float(min(y_true.min(), y_pred.min()))
+        high = float(max(y_true.max(), y_pred.max()))
+        pad = 0.05 * (high - low or 1.0)
+        ax.plot(
+            [low - pad, high + pad],
+            [low - pad, high + pad],
+            color="grey",
+            ls="--",
+            lw=1,
+            label="perfect prediction",
+        )
+        ax.scatter(
+            y_true,
+            y_pred,
+            s=18,
+            alpha=0.7,
+            color=TRAIN_COLOUR,
+            edgecolors="white",
+            linewidths=0.5,
+            label="rows",
+        )
+        total = float(np.sum((y_true - y_true.mean()) ** 2))
+        r2 = 1.0 - float(np.sum((y_true - y_pred) ** 2)) / total if total > 0 else float("nan")
+        title = f"{title}: R² = {r2:.3f}" if abs(r2) < 1e3 else f"{title}: R² = {r2:.3g}"
+        ax.legend(frameon=False)
+    ax.set_xlabel(f"true {name}")
+    ax.set_ylabel(f"predicted {name}")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return png_bytes(figure)

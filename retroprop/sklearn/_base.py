@@ -1,0 +1,429 @@
+"""``BaseMLP``: what the classifier and the regressor share.
+
+The estimator translates and delegates: it validates with scikit-learn's helpers, builds the
+network with :func:`retroprop.nn.mlp`, trains it with :func:`retroprop.fit` (the loss and the
+stopping rule of :mod:`retroprop.sklearn._training`), and predicts with a float64 copy of the
+trained weights, so a prediction does not depend on how the rows are batched or ordered.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from retroprop import optim
+from retroprop.grad_mode import no_grad
+from retroprop.nn import init as nn_init
+from retroprop.nn.container import mlp
+from retroprop.nn.linear import Linear
+from retroprop.random import using_generator
+from retroprop.sklearn._predictor import float64_copy
+from retroprop.sklearn._training import (
+    EpochMonitor,
+    EstimatorLoss,
+    batch_size_for,
+    optimizer_options,
+    split_validation,
+)
+from retroprop.tensor import Tensor
+from retroprop.training.fit import fit
+
+__all__ = ["BaseMLP", "ACTIVATIONS", "SOLVERS", "init_arguments"]
+
+# scikit-learn's names and the engine's; "logistic" is scikit-learn's name for the sigmoid.
+ACTIVATIONS = {
+    "identity": "identity",
+    "logistic": "sigmoid",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "leaky_relu": "leaky_relu",
+    "elu": "elu",
+    "gelu": "gelu",
+    "silu": "silu",
+    "swish": "silu",
+    "mish": "mish",
+    "softplus": "softplus",
+}
+SOLVERS = {
+    "sgd": optim.SGD,
+    "adam": optim.Adam,
+    "adamw": optim.AdamW,
+    "rmsprop": optim.RMSprop,
+    "adagrad": optim.Adagrad,
+}
+INITS = {*nn_init.INITIALIZERS, *nn_init._ALIASES}
+_SEED_LIMIT = np.iinfo(np.int32).max
+
+
+class BaseMLP(BaseEstimator):
+    """The multilayer perceptron behind :class:`MLPClassifier` and :class:`MLPRegressor`.
+
+    Do not use it directly; its parameters are documented on the two estimators.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions(set(SOLVERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "early_stopping_metric": [StrOptions({"loss", "score"})],
+        "init": [None, StrOptions(INITS), callable],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "callbacks": [None, list, tuple],
+        "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        early_stopping_metric: str = "loss",
+        loss: str = "auto",
+        init: Any = None,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        callbacks: list | tuple | None = None,
+        dtype: Any = "float32",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping_metric = early_stopping_metric
+        self.loss = loss
+        self.init = init
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.callbacks = callbacks
+        self.dtype = dtype
+
+    # ---------------------------------------------------------------- subclass hooks
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
+        """(X, y) checked; the classifier also sets ``classes_``."""
+        raise NotImplementedError
+
+    def _output_layer(self, y: np.ndarray) -> tuple[str, int]:
+        """(loss kind, width of the output layer) for the targets ``y``."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
+        """``y`` as the 2-D float targets of the loss."""
+        raise NotImplementedError
+
+    def _score_output(self, output: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
+        """The score (accuracy or R^2) of raw network outputs against ``y``."""
+        raise NotImplementedError
+
+    def _stratify(self, y: np.ndarray) -> np.ndarray | None:
+        """The labels to stratify the validation split by (None: a random split)."""
+        return None
+
+    # ---------------------------------------------------------------- fitted attributes
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrix W of each Linear layer, shape (in, out), as scikit-learn's.
+
+        These are the model's own arrays: writing into them changes ``model_``.
+        """
+        check_is_fitted(self)
+        return [m.weight.data for m in self.model_.modules() if isinstance(m, Linear)]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vector b of each Linear layer, shape (out,)."""
+        check_is_fitted(self)
+        return [m.bias.data for m in self.model_.modules() if isinstance(m, Linear)]
+
+    # ---------------------------------------------------------------- training
+    def _hidden_layer_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if any(isinstance(s, bool) or not isinstance(s, Integral) or s < 1 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must hold integers >= 1, got {self.hidden_layer_sizes!r}"
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True needs validation_fraction > 0 (the share of the rows "
+                "held out to validate on)"
+            )
+        user_callbacks = list(self.callbacks or ())
+        watches_validation = [
+            c for c in user_callbacks if str(getattr(c, "monitor", "")).startswith("val_")
+        ]
+        if watches_validation and not self.early_stopping:
+            raise ValueError(
+                f"callbacks: {type(watches_validation[0]).__name__} monitors "
+                f"{watches_validation[0].monitor!r} but there is no validation set; set "
+                "early_stopping=True to hold out validation_fraction of the rows"
+            )
+        hidden = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if np.all(sample_weight == 1.0):
+                sample_weight = None  # the same fit, on the faster unweighted path
+        kind, width = self._output_layer(y)
+        dtype = np.dtype(self.dtype).name
+        architecture = (
+            (X.shape[1], *hidden, width),
+            ACTIVATIONS[self.activation],
+            float(self.dropout),
+            bool(self.batch_norm),
+            dtype,
+            kind,
+        )
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(architecture, random_state)
+        elif architecture != self._architecture:
+            raise ValueError(self._architecture_change(architecture))
+        self._start_tracking()
+        targets = self._encode_targets(y).astype(dtype)
+
+        validation = None
+        if self.early_stopping:
+            X, targets, sample_weight, validation = split_validation(
+                X,
+                y,
+                targets,
+                sample_weight,
+                fraction=self.validation_fraction,
+                stratify=self._stratify(y),
+                random_state=random_state,
+                dtype=dtype,
+            )
+        n_train = X.shape[0]
+        weight_scale = 1.0
+        if sample_weight is not None:
+            weight_scale = float(np.mean(sample_weight))
+            if weight_scale == 0:
+                raise ValueError(
+                    "sample_weight is zero on every training row left after the validation "
+                    "split; give some of them a non-zero weight"
+                )
+        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
+        monitor = EpochMonitor(self, n_train, loss, validation)
+        self.history_ = fit(
+            self.model_,
+            X,
+            targets,
+            loss=loss,
+            optimizer=self._prepare_optimizer(incremental),
+            epochs=1 if incremental else self.max_iter,
+            batch_size=batch_size_for(self.batch_size, n_train, self.batch_norm),
+            shuffle=self.shuffle,
+            validation_data=validation[:2] if watches_validation else None,
+            callbacks=[monitor, *user_callbacks],
+            verbose=int(self.verbose),
+            seed=int(random_state.randint(_SEED_LIMIT)),
+            sample_weight=sample_weight,
+        )
+        self.model_.zero_grad()
+        self.model_.eval()
+        ran = len(self.history_)
+        if not incremental and not monitor.converged and ran == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _initialize(self, architecture: tuple, random_state: np.random.RandomState) -> None:
+        sizes, activation, dropout, batch_norm, dtype, kind = architecture
+        with using_generator(np.random.default_rng(random_state.randint(_SEED_LIMIT))):
+            self.model_ = mlp(
+                sizes,
+                activation=activation,
+                dropout=dropout,
+                batch_norm=batch_norm,
+                init=self.init,
+                dtype=dtype,
+            )
+        self._architecture = architecture
+        self._output_kind = kind
+        self._predictor = float64_copy(self.model_)
+        self.optimizer_ = None
+        self._optimizer_solver = None
+        self.n_outputs_ = sizes[-1]
+        self.n_layers_ = len(sizes)
+        self.out_activation_ = kind if kind in ("softmax", "logistic") else "identity"
+        self.t_ = 0
+        self.loss_curve_: list[float] = []
+        self._no_improvement_count = 0
+        self._tracking = None
+
+    def _start_tracking(self) -> None:
+        """Reset what the stopping rule compares with when early_stopping changes (or at first)."""
+        self.n_iter_ = 0
+        if self._tracking == self.early_stopping:
+            return
+        self._tracking = self.early_stopping
+        self._best_state = None
+        if self.early_stopping:
+            self.validation_scores_: list[float] | None = []
+            self.validation_loss_curve_: list[float] | None = []
+            self.best_validation_score_: float | None = -np.inf
+            self.best_validation_loss_: float | None = np.inf
+            self.best_loss_: float | None = None
+        else:
+            self.validation_scores_ = self.validation_loss_curve_ = None
+            self.best_validation_score_ = self.best_validation_loss_ = None
+            self.best_loss_ = np.inf
+
+    def _architecture_change(self, architecture: tuple) -> str:
+        names = ("layer sizes", "activation", "dropout", "batch_norm", "dtype", "output layer")
+        changes = [
+            f"{name} {old!r} -> {new!r}"
+            for name, old, new in zip(names, self._architecture, architecture, strict=True)
+            if old != new
+        ]
+        return (
+            f"{'warm_start' if self.warm_start else 'partial_fit'} continues the network "
+            f"already trained, but {', '.join(changes)}; set warm_start=False (or call fit) "
+            "to train a new one"
+        )
+
+    def _prepare_optimizer(self, incremental: bool) -> Any:
+        """The optimiser: kept with its state by partial_fit and warm_start, else a new one."""
+        if self.optimizer_ is None or self._optimizer_solver != self.solver:
+            self.optimizer_ = SOLVERS[self.solver](
+                self.model_.parameters(), **optimizer_options(self)
+            )
+            self._optimizer_solver = self.solver
+        elif not incremental:  # warm start: the settings may have changed, the state stays
+            for group in self.optimizer_.param_groups:
+                group.update(optimizer_options(self))
+        return self.optimizer_
+
+    # ---------------------------------------------------------------- prediction
+    def _forward(self, X: Any) -> np.ndarray:
+        """Raw network outputs (logits or values), float64, shape (n_samples, n_outputs_)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        predictor = self._predictor
+        predictor.load_state_dict(self.model_.state_dict())
+        with no_grad():
+            return predictor(Tensor(np.asarray(X, dtype=np.float64))).data
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path: Any) -> Any:
+        """Save the fitted estimator to the directory ``path`` with :func:`retroprop.save`.
+
+        The network goes to ``model.safetensors``; ``get_params()``, the classes and the
+        fitted attributes to ``config.json``. Nothing is pickled. The optimiser's state is not
+        saved: ``partial_fit`` after :meth:`load` starts a new optimiser.
+
+        Returns
+        -------
+        pathlib.Path
+            The directory.
+        """
+        from retroprop.sklearn._persistence import save_estimator
+
+        return save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> Any:
+        """Load an estimator saved by :meth:`save` (it predicts exactly as the saved one did).
+
+        Raises
+        ------
+        ValueError
+            When the directory holds another kind of estimator, or no estimator.
+        """
+        from retroprop.sklearn._persistence import load_estimator
+
+        return load_estimator(path, cls)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())  # object.__getstate__ returns __dict__ itself
+        state.pop("_predictor", None)  # a float64 copy of model_, rebuilt on unpickling
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if "model_" in self.__dict__:
+            self._predictor = float64_copy(self.model_)
+
+
+def init_arguments(frame_locals: dict[str, Any]) -> dict[str, Any]:
+    """A subclass ``__init__``'s arguments, from its ``locals()``, for ``BaseMLP.__init__``."""
+    return {k: v for k, v in frame_locals.items() if k not in ("self", "__class__")}

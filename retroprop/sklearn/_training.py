@@ -1,0 +1,334 @@
+"""What the estimators add to ``fit``: scikit-learn's loss with its L2 term, and its stopping rule.
+
+``fit`` runs the loop; the estimators give it
+
+- :class:`EstimatorLoss`, the data loss plus scikit-learn's L2 penalty on the weights,
+  J = data_loss + alpha / (2 n_b) * sum_l ||W_l||^2 for a batch of n_b rows, so that
+  dJ/dW_l gains alpha * W_l / n_b (biases are not penalised);
+- :class:`EpochMonitor`, a callback that keeps scikit-learn's bookkeeping (``loss_curve_``,
+  ``t_``, ``n_iter_``), validates, applies the stopping rule ("no improvement by more than
+  ``tol`` for more than ``n_iter_no_change`` epochs") and restores the best weights;
+- the settings of the run: the validation split, the batch size, the optimiser's options.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+import retroprop.nn.functional as F
+from retroprop.function import Function
+from retroprop.grad_mode import no_grad
+from retroprop.nn.linear import Linear
+from retroprop.tensor import Tensor
+from retroprop.training.callbacks import Callback
+
+if TYPE_CHECKING:
+    from retroprop.sklearn._base import BaseMLP
+
+__all__ = [
+    "HalfSquaredNorm",
+    "EstimatorLoss",
+    "EpochMonitor",
+    "split_validation",
+    "batch_size_for",
+    "optimizer_options",
+]
+
+# The output layer and its loss, by the name the estimators give them.
+LOSS_KINDS = ("softmax", "logistic", "squared_error", "mse")
+
+
+class HalfSquaredNorm(Function):
+    """P = 1/2 sum_l ||W_l||^2 over the weight matrices;  dP/dW_l = W_l."""
+
+    @staticmethod
+    def forward(ctx: Function, *weights: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(*weights)
+        total = sum(float(np.vdot(w, w)) for w in weights)
+        return np.asarray(0.5 * total, dtype=weights[0].dtype)
+
+    @staticmethod
+    def backward(ctx: Function, grad_output: np.ndarray) -> Any:
+        scale = float(grad_output)
+        grads = tuple(scale * w for w in ctx.saved_tensors)
+        return grads if len(grads) > 1 else grads[0]
+
+
+class EstimatorLoss:
+    """The objective an estimator trains: a data loss, plus the L2 term while training.
+
+    The data loss per example is, by ``kind``:
+
+    - "softmax": cross-entropy of softmax(z) against one-hot targets;
+    - "logistic": binary cross-entropy of sigmoid(z), summed over the outputs (scikit-learn's
+      ``binary_log_loss``, so a multi-label example counts each label);
+    - "squared_error": 1/2 (y_hat - y)**2, averaged over the outputs (scikit-learn's loss);
+    - "mse": (y_hat - y)**2, averaged over the outputs.
+
+    In training mode the L2 term alpha / (2 n_b) * sum_l ||W_l||^2 is added, as scikit-learn
+    adds it to each batch of n_b rows. With sample weights ``fit`` averages the per-example
+    losses weighted by w_i; the term is then divided by n_b times ``weight_scale`` (the mean
+    weight of the training rows), which for a full batch is scikit-learn's sum of the
+    weights. In eval mode (validation) the data loss alone is returned.
+
+    Parameters
+    ----------
+    kind : {"softmax", "logistic", "squared_error", "mse"}
+    model : Module
+        The network; its Linear weights are penalised, its mode selects the penalty.
+    alpha : float
+        The L2 coefficient.
+    weight_scale : float, default 1.0
+        The mean sample weight of the training rows.
+    """
+
+    def __init__(self, kind: str, model: Any, alpha: float, weight_scale: float = 1.0) -> None:
+        if kind not in LOSS_KINDS:
+            raise ValueError(f"EstimatorLoss: kind must be one of {LOSS_KINDS}, got {kind!r}")
+        self.kind = kind
+        self.model = model
+        self.weights = [m.weight for m in model.modules() if isinstance(m, Linear)]
+        self.alpha = float(alpha)
+        self.weight_scale = float(weight_scale)
+        self.__name__ = kind
+
+    def data_loss(self, output: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+        """The loss without the L2 term: a scalar, or one value per example for "none"."""
+        if self.kind == "softmax":
+            return F.cross_entropy(output, target, reduction=reduction)
+        if self.kind == "logistic":
+            if reduction == "none":
+                return F.binary_cross_entropy_with_logits(output, target, reduction="none").sum(
+                    axis=1
+                )
+            total = F.binary_cross_entropy_with_logits(output, target, reduction="sum")
+            return total if reduction == "sum" else total / output.shape[0]
+        squared = F.pseudo_mse_loss if self.kind == "squared_error" else F.mse_loss
+        if reduction == "none":
+            return squared(output, target, reduction="none").mean(axis=1)
+        return squared(output, target, reduction=reduction)
+
+    def __call__(self, output: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+        loss = self.data_loss(output, target, reduction)
+        if self.alpha and self.weights and self.model.training:
+            n_rows = output.shape[0]
+            if reduction == "sum":
+                scale = self.alpha
+            elif reduction == "none":
+                scale = self.alpha / (n_rows * self.weight_scale)
+            else:
+                scale = self.alpha / n_rows
+            loss = loss + HalfSquaredNorm.apply(*self.weights) * scale
+        return loss
+
+
+class EpochMonitor(Callback):
+    """scikit-learn's end-of-epoch bookkeeping and stopping rule, as a ``fit`` callback.
+
+    After each epoch: append the training loss to ``loss_curve_``, add the rows seen to
+    ``t_``; with a validation set, compute its loss and score (weighted by the validation
+    rows' sample weights), append them, and keep a copy of the weights when the monitored one
+    (``early_stopping_metric``) is the best so far; without one, track ``best_loss_``. The
+    count of epochs without an improvement by more than ``tol`` grows; once it exceeds
+    ``n_iter_no_change`` training stops (or, for ``learning_rate="adaptive"`` with SGD, the
+    learning rate is divided by 5 until it falls below 1e-6). When training ends, the best
+    weights are put back if there was a validation set, however the run ended.
+
+    Parameters
+    ----------
+    estimator : BaseMLP
+        Receives the fitted attributes.
+    n_train : int
+        Training rows per epoch (for ``t_``).
+    loss : EstimatorLoss
+    validation : tuple or None
+        (X_val in the model's dtype, encoded targets, original targets, sample weights or None).
+    """
+
+    def __init__(
+        self,
+        estimator: BaseMLP,
+        n_train: int,
+        loss: EstimatorLoss,
+        validation: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None,
+    ) -> None:
+        self.estimator = estimator
+        self.n_train = n_train
+        self.loss = loss
+        self.validation = validation
+        self.converged = False
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        estimator = self.estimator
+        loss = float(logs["loss"])
+        estimator.n_iter_ += 1
+        estimator.loss_ = loss
+        estimator.loss_curve_.append(loss)
+        estimator.t_ += self.n_train
+        if self.validation is not None:
+            val_loss, val_score = self._validate()
+            logs["val_loss"], logs["val_score"] = val_loss, val_score
+            estimator.validation_loss_curve_.append(val_loss)
+            estimator.validation_scores_.append(val_score)
+            self.trainer.log(f"Validation loss: {val_loss:.6f}, score: {val_score:.6f}")
+            self._track_validation(val_loss, val_score)
+        else:
+            if loss > estimator.best_loss_ - estimator.tol:
+                estimator._no_improvement_count += 1
+            else:
+                estimator._no_improvement_count = 0
+            estimator.best_loss_ = min(estimator.best_loss_, loss)
+        self._schedule_learning_rate()
+        if estimator._no_improvement_count > estimator.n_iter_no_change:
+            self._no_improvement()
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        best = self.estimator._best_state
+        if self.validation is not None and best is not None:
+            self.trainer.model.load_state_dict(best)
+
+    # ---------------------------------------------------------------- helpers
+    def _validate(self) -> tuple[float, float]:
+        X_val, target, y_val, weight = self.validation
+        model = self.trainer.model
+        was_training = model.training
+        model.eval()
+        try:
+            with no_grad():
+                output = model(Tensor(X_val))
+                per_example = self.loss.data_loss(output, target, reduction="none").data
+        finally:
+            model.train(was_training)
+        loss = float(np.average(per_example, weights=weight))
+        score = self.estimator._score_output(output.data, y_val, weight)
+        return loss, score
+
+    def _track_validation(self, val_loss: float, val_score: float) -> None:
+        estimator = self.estimator
+        tol = estimator.tol
+        if estimator.early_stopping_metric == "score":
+            improved = val_score >= estimator.best_validation_score_ + tol
+            best = val_score > estimator.best_validation_score_
+        else:
+            improved = val_loss <= estimator.best_validation_loss_ - tol
+            best = val_loss < estimator.best_validation_loss_
+        estimator._no_improvement_count = 0 if improved else estimator._no_improvement_count + 1
+        if best:
+            estimator.best_validation_loss_ = val_loss
+            estimator.best_validation_score_ = val_score
+            estimator._best_state = self.trainer.model.state_dict(copy=True)
+
+    def _schedule_learning_rate(self) -> None:
+        estimator = self.estimator
+        if estimator.solver == "sgd" and estimator.learning_rate == "invscaling":
+            rate = estimator.learning_rate_init / (estimator.t_ + 1) ** estimator.power_t
+            for group in self.trainer.optimizer.param_groups:
+                group["lr"] = rate
+
+    def _no_improvement(self) -> None:
+        estimator = self.estimator
+        if self.validation is None:
+            what = "Training loss"
+        else:
+            what = "Validation " + estimator.early_stopping_metric
+        message = (
+            f"{what} did not improve more than tol={estimator.tol:f} for "
+            f"{estimator.n_iter_no_change} consecutive epochs."
+        )
+        groups = self.trainer.optimizer.param_groups
+        if estimator.solver == "sgd" and estimator.learning_rate == "adaptive":
+            rate = float(groups[0]["lr"])
+            if rate > 1e-6:
+                for group in groups:
+                    group["lr"] = rate / 5.0
+                estimator._no_improvement_count = 0
+                self.trainer.log(f"{message} Setting learning rate to {rate / 5.0:f}")
+                return
+            message += " Learning rate too small."
+        self.converged = True
+        self.trainer.stop_training = True
+        self.trainer.stop_reason = message + " Stopping."
+
+
+# -------------------------------------------------------------------- the run's settings
+def split_validation(
+    X: np.ndarray,
+    y: np.ndarray,
+    targets: np.ndarray,
+    sample_weight: np.ndarray | None,
+    *,
+    fraction: float,
+    stratify: np.ndarray | None,
+    random_state: np.random.RandomState,
+    dtype: str,
+) -> tuple:
+    """Hold out ``fraction`` of the rows, stratified by class when the classes allow it.
+
+    Returns
+    -------
+    X_train, targets_train, sample_weight_train, validation
+        ``validation`` is (X_val in ``dtype``, encoded targets, original targets, weights),
+        as :class:`EpochMonitor` takes it.
+    """
+    arrays = [X, targets, y] + ([] if sample_weight is None else [sample_weight])
+    options = {"random_state": random_state, "test_size": fraction}
+    try:
+        parts = train_test_split(*arrays, stratify=stratify, **options)
+    except ValueError:  # a class too small to appear on both sides: split at random
+        if stratify is None:
+            raise
+        parts = train_test_split(*arrays, **options)
+    train, held_out = parts[0::2], parts[1::2]
+    if held_out[0].shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' or the size "
+            "of your dataset."
+        )
+    weighted = sample_weight is not None
+    validation = (
+        np.ascontiguousarray(held_out[0], dtype=dtype),
+        held_out[1],
+        held_out[2],
+        held_out[3] if weighted else None,
+    )
+    return train[0], train[1], train[3] if weighted else None, validation
+
+
+def batch_size_for(batch_size: int | str, n_train: int, batch_norm: bool) -> int:
+    """scikit-learn's batch size: "auto" is min(200, n), a larger one is clipped (with a warning).
+
+    With batch normalisation the size grows until no batch holds a single row, whose batch
+    statistics would be undefined.
+    """
+    if batch_size == "auto":
+        size = min(200, n_train)
+    else:
+        if batch_size > n_train:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to "
+                "be clipped",
+                stacklevel=5,
+            )
+        size = min(int(batch_size), n_train)
+    if batch_norm:
+        while n_train % size == 1 and size < n_train:
+            size += 1
+    return size
+
+
+def optimizer_options(estimator: BaseMLP) -> dict[str, Any]:
+    """The optimiser's keyword arguments from the estimator's parameters."""
+    options: dict[str, Any] = {"lr": estimator.learning_rate_init}
+    if estimator.solver == "sgd":
+        options["momentum"] = estimator.momentum
+        options["nesterov"] = bool(estimator.nesterovs_momentum and estimator.momentum > 0)
+    elif estimator.solver in ("adam", "adamw"):
+        options["betas"] = (estimator.beta_1, estimator.beta_2)
+        options["eps"] = estimator.epsilon
+    else:
+        options["eps"] = estimator.epsilon
+    return options

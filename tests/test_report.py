@@ -1,0 +1,103 @@
+"""The HTML report: self-contained, placeholder-free, with the figures the run calls for."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from retroprop import nn
+from retroprop.report import Evaluation, build_report
+from retroprop.report.figures import (
+    Boundary,
+    confusion_matrix,
+    decision_boundary,
+    predicted_vs_true,
+    training_curves,
+)
+from retroprop.report.network import describe_layers, network_diagram
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def page(**extra):
+    arguments = {
+        "title": "retroprop: test",
+        "status": "Completed 3 epochs.",
+        "settings": {"learning rate": 0.3, "layers": [4, 4], "batch norm": False},
+        "history": {"loss": [0.7, 0.5, 0.4], "val_loss": [0.8, 0.6, 0.5]},
+        "epochs": [1, 2, 3],
+        "metrics": {"train": {"loss": 0.4, "accuracy": 0.9}, "test": {"loss": float("nan")}},
+    }
+    return build_report(**{**arguments, **extra})
+
+
+def external_references(html: str) -> list[str]:
+    return re.findall(r"""(?:src|href)\s*=\s*["']?\s*(?!data:)(?!#)[^"'\s>]+""", html)
+
+
+def test_report_is_self_contained():
+    html = page(model=nn.mlp([2, 4, 4, 1], output_activation="sigmoid"))
+    assert html.startswith("<!DOCTYPE html>")
+    assert "http://" not in html and "https://" not in html
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert external_references(html) == []
+    assert html.count('src="data:image/png;base64,') == 2  # curves and network
+
+
+def test_report_shows_settings_metrics_and_missing_values_as_dashes():
+    html = page()
+    assert "learning rate" in html and "0.3" in html and "4, 4" in html
+    assert "0.9000" in html and "—" in html  # NaN test loss is shown as a dash
+
+
+def test_gradient_flow_section_only_when_given():
+    assert "Gradient flow" not in page()
+    with_figure = page(diagnostics_figure_png=training_curves({"loss": [1.0, 0.5]}, [1, 2]))
+    assert 'id="gradient-flow"' in with_figure and "per-layer gradient" in with_figure
+    with_table = page(diagnostics_table="layer  ||dJ/dz||\n0: Linear <2->4>  1e-3")
+    assert "<pre>layer  ||dJ/dz||" in with_table and "&lt;2-&gt;4&gt;" in with_table
+
+
+def test_classification_and_regression_sections():
+    evaluation = Evaluation("test", np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]))
+    html = page(class_names=["no", "yes"], evaluation=evaluation)
+    assert 'alt="confusion matrix"' in html and "predicted against" not in html
+    regression = Evaluation("test", np.array([1.0, 2.0, 3.0]), np.array([1.1, 2.2, 2.7]))
+    html = page(evaluation=regression, target_name="price")
+    assert 'alt="predicted against true values"' in html and "confusion" not in html
+
+
+def test_decision_boundary_two_and_three_classes():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    for k in (2, 3):
+
+        def proba(points, k=k):
+            logits = np.column_stack([points[:, 0] * (j - 1) for j in range(k)])
+            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+
+        boundary = Boundary(proba, X, rng.integers(0, k, 30), np.arange(30) % 3 == 0,
+                            [str(j) for j in range(k)], ["x1", "x2"])  # fmt: skip
+        assert decision_boundary(boundary, steps=40).startswith(PNG)
+
+
+def test_figures_handle_non_finite_values():
+    assert training_curves({"loss": [1.0, float("inf")], "lr": [0.1, 0.05]}, [1, 2]).startswith(PNG)
+    assert predicted_vs_true(np.array([1.0, np.nan]), np.array([np.inf, 2.0]), "t").startswith(PNG)
+    assert confusion_matrix(np.arange(10), np.arange(10), list("abcdefghij"), "t").startswith(PNG)
+
+
+def test_network_layers_are_described_with_their_parameters():
+    model = nn.mlp([3, 5, 2], activation="relu", dropout=0.25, batch_norm=True)
+    layers = describe_layers(model)
+    assert [(layer.fan_in, layer.width, layer.params) for layer in layers] == [
+        (3, 5, 30),
+        (5, 2, 12),
+    ]
+    assert layers[0].after == ["BatchNorm1d", "ReLU", "Dropout(0.25)"]
+    assert network_diagram(nn.mlp([64, 300, 10])).startswith(PNG)
+    with pytest.raises(ValueError, match="no Linear"):
+        network_diagram(nn.Sequential(nn.ReLU()))
