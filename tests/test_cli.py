@@ -283,3 +283,22 @@ def test_ctrl_c_saves_the_model_and_report_so_far(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["outcome"] == "interrupted" and metrics["epochs_run"] >= 2
     assert rp.load(out) is not None and (out / "report.html").is_file()
+
+
+def test_experiment_glorot_bengio_and_depth_print_ratios_and_write_figures(tmp_path, capsys):
+    from retroprop.cli import main
+
+    assert main(["experiment", "glorot-bengio", "--out", str(tmp_path / "gb")]) == 0
+    out = capsys.readouterr().out
+    assert "standard" in out and "xavier" in out and "tanh" in out and "sigmoid" in out
+    figures = sorted(p.name for p in (tmp_path / "gb").rglob("*.png"))
+    assert len(figures) == 4, figures
+    assert main(["experiment", "depth", "--out", str(tmp_path / "depth")]) == 0
+    assert list((tmp_path / "depth").glob("*.png"))
+
+
+def test_experiment_without_a_name_or_vary_is_a_usage_error(capsys):
+    from retroprop.cli import main
+
+    assert main(["experiment", "--dataset", "xor"]) == 2
+    assert "--vary" in capsys.readouterr().err

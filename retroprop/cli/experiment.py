@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from retroprop.cli.course_experiments import NAMES, run_named
 from retroprop.cli.errors import EXIT_OK, CLIError
 from retroprop.cli.options import add_train_arguments
 
@@ -64,12 +65,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="train once per value of one option and compare the runs",
         description="Train the same network once per value of one option (every other option "
         "as for `retroprop train`) and compare the runs in one table and one report.",
-        epilog="example: retroprop experiment --dataset spirals --layers 16,16 "
+        epilog="examples: retroprop experiment glorot-bengio; retroprop experiment depth; "
+        "retroprop experiment --dataset spirals --layers 16,16 "
         "--vary optimizer=sgd,momentum,adam --epochs 100",
     )
     parser.add_argument(
+        "name",
+        nargs="?",
+        choices=NAMES,
+        help="one of the course's experiments instead of --vary: glorot-bengio (5 hidden "
+        "tanh/sigmoid layers, standard vs Xavier initialisation, Figures 6 and 7 of Glorot & "
+        "Bengio 2010) or depth (depth 10: sigmoid + N(0, 1) vs ReLU + He)",
+    )
+    parser.add_argument(
         "--vary",
-        required=True,
         metavar="OPTION=V1,V2,...",
         help=f"the option to vary and its values; one of {', '.join(VARIABLE)} "
         "(for layers, separate widths with '/': layers=8/8,32)",
@@ -85,6 +94,13 @@ def run(args: argparse.Namespace) -> int:
     from retroprop.cli.outputs import default_out_dir
     from retroprop.cli.train import train_and_save
 
+    if args.name:
+        return run_named(args)
+    if not args.vary:
+        raise CLIError(
+            "experiment needs --vary OPTION=V1,V2,... or the name of a course experiment",
+            hint=f"for example: retroprop experiment {NAMES[0]}, or --vary lr=0.01,0.1",
+        )
     key, values = parse_vary(args.vary)
     if args.seed is None:
         args.seed = 0  # every run starts from the same seed, so only the option differs
