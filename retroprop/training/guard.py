@@ -31,6 +31,9 @@ def _layer_label(module: Any) -> str:
     return type(module).__name__
 
 
+_FINITE = "every layer's output is finite: "
+
+
 def first_bad_layer(model: Any, batch: np.ndarray | None = None) -> str | None:
     """Where the first NaN or inf is: a layer's weights, its gradient, or its output on ``batch``.
 
@@ -65,9 +68,7 @@ def first_bad_layer(model: Any, batch: np.ndarray | None = None) -> str | None:
                     largest, largest_label = magnitude, label
     finally:
         model.train(was_training)
-    return (
-        f"no layer (every output is finite; the largest, {largest:.3g}, comes from {largest_label})"
-    )
+    return f"{_FINITE}the largest, {largest:.3g}, comes from {largest_label}"
 
 
 def describe_divergence(
@@ -81,7 +82,12 @@ def describe_divergence(
 ) -> str:
     """The divergence guard's message: what, where, and what to change."""
     where = first_bad_layer(model, inputs)
-    located = f"; first non-finite value in {where}" if where else ""
+    if not where:
+        located = ""
+    elif where.startswith(_FINITE):
+        located = f"; {where}, so the loss itself overflowed"
+    else:
+        located = f"; first non-finite value in {where}"
     rate = f" (now {learning_rate:g})" if learning_rate is not None else ""
     return (
         f"{what} became {value} at epoch {epoch}, batch {batch}{located}. Lower the learning "
