@@ -7,6 +7,7 @@ descent, ``1`` is stochastic (the course's per-example BACK-PROP-LEARNING), ``k`
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from retroprop.random import default_generator, using_generator
 from retroprop.tensor import Tensor
 from retroprop.training.callbacks import Callback, LRScheduler
 from retroprop.training.data import as_features, as_targets, validation_split_indices
+from retroprop.training.evaluation import evaluate, format_line, metric_logs
 from retroprop.training.guard import DivergenceError, describe_divergence, gradients_finite
 from retroprop.training.history import History
 from retroprop.training.objectives import Objective, resolve_loss, resolve_metric
@@ -265,7 +267,7 @@ def fit(
         from retroprop.optim import clip_grad_norm_ as clip
 
     was_training = model.training
-    context = using_generator(rng) if seed is not None else _nullcontext()
+    context = using_generator(rng) if seed is not None else contextlib.nullcontext()
     # Overflow on the way to a divergence is reported by the guard, not as NumPy warnings.
     with context, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         _run(
@@ -289,14 +291,6 @@ def fit(
     return history
 
 
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
-
 def _batch_loss(
     objective: Objective, output: Tensor, target: np.ndarray, weight: np.ndarray | None
 ) -> Tensor:
@@ -306,42 +300,6 @@ def _batch_loss(
     if per_example.ndim > 1:
         per_example = per_example.mean(axis=tuple(range(1, per_example.ndim)))
     return (per_example * weight).sum() / float(max(weight.sum(), 1e-12))
-
-
-def _evaluate(
-    model: Any, objective: Objective, X: np.ndarray, y: np.ndarray, chunk: int = 8192
-) -> tuple[float, np.ndarray]:
-    """Mean loss and raw outputs on (X, y) in eval mode, without recording a graph."""
-    model.eval()
-    outputs = []
-    total = 0.0
-    with no_grad():
-        for start in range(0, X.shape[0], chunk):
-            out = model(Tensor(X[start : start + chunk]))
-            target = y[start : start + chunk]
-            total += objective.function(out, target).item() * out.shape[0]
-            outputs.append(out.data)
-    model.train()
-    return total / X.shape[0], np.concatenate(outputs)
-
-
-def _metric_logs(
-    trainer: Trainer, metric_functions: list, y: np.ndarray, outputs: np.ndarray, prefix: str
-) -> dict[str, float]:
-    if not metric_functions:
-        return {}
-    predictions = trainer.objective.predictions(outputs)
-    return {prefix + name: function(y, predictions) for name, function in metric_functions}
-
-
-def _format_line(epoch: int, epochs: int, previous: float, logs: dict[str, float]) -> str:
-    width = max(2, len(str(epochs)))
-    parts = [f"Epoch {epoch:{width}d}", f"loss {previous:.5f} -> {logs['loss']:.5f}"]
-    for key, value in logs.items():
-        if key in ("loss", "lr"):
-            continue
-        parts.append(f"{key} {value:.5f}" if "loss" in key else f"{key} {value:.3f}")
-    return " | ".join(parts)
 
 
 def _run(
@@ -427,16 +385,16 @@ def _run(
             bar.close()
             logs = {"loss": loss_sum / n}
             if keep_outputs:
-                logs.update(_metric_logs(trainer, metric_functions, y_epoch, outputs, ""))
+                logs.update(metric_logs(objective, metric_functions, y_epoch, outputs, ""))
             if X_val is not None:
-                val_loss, val_outputs = _evaluate(model, objective, X_val, y_val)
+                val_loss, val_outputs = evaluate(model, objective, X_val, y_val)
                 logs["val_loss"] = val_loss
-                logs.update(_metric_logs(trainer, metric_functions, y_val, val_outputs, "val_"))
+                logs.update(metric_logs(objective, metric_functions, y_val, val_outputs, "val_"))
             if trainer.learning_rate is not None:
                 logs["lr"] = trainer.learning_rate
             history.record(epoch, logs)
             if trainer.verbose:
-                trainer.log(_format_line(epoch, epochs, previous_loss, logs))
+                trainer.log(format_line(epoch, epochs, previous_loss, logs))
             previous_loss = logs["loss"]
             for name, array in model.state_dict().items():  # in place: no new arrays per epoch
                 np.copyto(snapshot[name], array)
