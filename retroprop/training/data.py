@@ -25,7 +25,9 @@ def check_finite(array: np.ndarray, name: str) -> None:
     """Raise ValueError naming the rows and columns holding NaN or inf."""
     if array.dtype.kind != "f":
         return
-    bad = ~np.isfinite(array)
+    if np.isfinite(array.sum()):  # fast path: one pass, no boolean copy (NaN/inf propagate)
+        return
+    bad = ~np.isfinite(array)  # a NaN or inf, or only an overflowing sum
     if bad.any():
         kind = "NaN" if np.isnan(array).any() else "inf"
         if np.isnan(array).any() and np.isinf(array).any():
