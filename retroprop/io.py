@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["save", "load", "ModelFileError", "FORMAT"]
+__all__ = ["save", "load", "read_config", "atomic_write", "ModelFileError", "FORMAT"]
 
 FORMAT = "retroprop-model"
 FORMAT_VERSION = 1
@@ -37,22 +37,39 @@ class ModelFileError(ValueError):
     """A model directory that is missing, incomplete, corrupt, or not written by retroprop."""
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file and ``os.replace``.
+
+    A crash or a Ctrl-C while writing leaves either the old file or the new one, never half of
+    one, and no temporary file. The file gets a normal mode (0666 less the umask), not
+    ``mkstemp``'s 0600.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> atomic_write(folder / "a.txt", "hello").read_text()
+    'hello'
+    >>> sorted(p.name for p in folder.iterdir())  # no temporary file left behind
+    ['a.txt']
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the model from others
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    return path
 
 
 def _safetensors_numpy():
@@ -122,8 +139,8 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
         },
         "metadata": metadata or {},
     }
-    _atomic_write(directory / WEIGHTS_FILE, weights)
-    _atomic_write(directory / CONFIG_FILE, json.dumps(config, indent=2).encode("utf-8"))
+    atomic_write(directory / WEIGHTS_FILE, weights)
+    atomic_write(directory / CONFIG_FILE, json.dumps(config, indent=2).encode("utf-8"))
     return directory
 
 
