@@ -1,6 +1,5 @@
 """retroprop: neural networks trained by backpropagation, from scratch on NumPy.
 
->>> import retroprop as rp
 >>> x = rp.tensor([1.0, 2.0, 3.0], requires_grad=True)
 >>> loss = (x * x).sum()
 >>> loss.backward()

@@ -31,7 +31,6 @@ def array_module(array: object) -> ModuleType:
 
     Examples
     --------
-    >>> import numpy as np
     >>> array_module(np.zeros(3)).__name__
     'numpy'
     """
@@ -48,7 +47,6 @@ def is_floating(dtype: np.dtype) -> bool:
 
     Examples
     --------
-    >>> import numpy as np
     >>> is_floating(np.dtype(np.float32)), is_floating(np.dtype(np.int64))
     (True, False)
     """

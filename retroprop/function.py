@@ -51,8 +51,6 @@ class Function:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> class Cube(rp.Function):
     ...     '''a = z ** 3;  da/dz = 3 z ** 2.'''
     ...     @staticmethod

@@ -67,7 +67,6 @@ class no_grad(_Switch):
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> w = rp.tensor([1.0, 2.0], requires_grad=True)
     >>> with rp.no_grad():
     ...     y = w * 2

@@ -63,8 +63,6 @@ def gradcheck(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> x = rp.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
     >>> rp.gradcheck(lambda t: (t * t).exp().sum(), [x])
     True

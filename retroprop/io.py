@@ -106,10 +106,7 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
 
     Examples
     --------
-    >>> import tempfile, numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
-    >>> _ = rp.manual_seed(0)
+    >>> import tempfile
     >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     >>> folder = rp.save(model, tempfile.mkdtemp() + "/model")
     >>> again = rp.load(folder)

@@ -21,7 +21,6 @@ def manual_seed(seed: int) -> np.random.Generator:
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> a = rp.manual_seed(0).standard_normal()
     >>> b = rp.manual_seed(0).standard_normal()
     >>> a == b

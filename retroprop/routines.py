@@ -26,7 +26,6 @@ def maximum(a: Any, b: Any) -> Tensor:
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> rp.maximum(rp.tensor([1.0, 5.0]), 2.0)
     tensor([2., 5.])
     """
@@ -43,7 +42,6 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> x = rp.tensor([-1.0, 2.0])
     >>> rp.where(x > 0, x, 0.0)
     tensor([0., 2.])
@@ -68,7 +66,6 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> rp.concatenate([rp.tensor([1.0]), rp.tensor([2.0, 3.0])]).shape
     (3,)
     """
@@ -80,7 +77,6 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> rp.stack([rp.tensor([1.0, 2.0]), rp.tensor([3.0, 4.0])], axis=1).shape
     (2, 2)
     """

@@ -221,7 +221,6 @@ class Tensor:
 
         Examples
         --------
-        >>> import retroprop as rp
         >>> x = rp.tensor(3.0, requires_grad=True)
         >>> y = x * x + x          # x is used twice: dy/dx = 2x + 1
         >>> y.backward()
@@ -391,8 +390,6 @@ def tensor(data: Any, requires_grad: bool = False, dtype: npt.DTypeLike = None) 
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> rp.tensor([1.0, 2.0]).dtype
     dtype('float32')
     >>> rp.tensor(np.zeros(2)).dtype

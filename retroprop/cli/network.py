@@ -87,7 +87,6 @@ def layer_widths(model: Any) -> list[int]:
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> layer_widths(nn.mlp([2, 4, 4, 1]))
     [2, 4, 4, 1]
     """

@@ -14,9 +14,6 @@ Nothing here imports matplotlib or scikit-learn until a figure or a data set is 
 
 Examples
 --------
->>> import numpy as np
->>> import retroprop as rp
->>> from retroprop import nn
 >>> from retroprop.diagnostics import diagnose
 >>> _ = rp.manual_seed(0)
 >>> X = np.random.default_rng(0).normal(size=(128, 8))

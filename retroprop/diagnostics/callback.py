@@ -54,9 +54,6 @@ class Diagnostics(Callback):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> _ = rp.manual_seed(0)
     >>> X = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
     >>> y = X.sum(axis=1)

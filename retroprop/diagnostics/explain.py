@@ -180,8 +180,6 @@ def explain(
     The course's 4-parameter network (deck 03): x = 3.14, y = 1, sigmoid units, binary
     cross-entropy, dJ/dw2 = (y_hat - y) a1.
 
-    >>> import numpy as np
-    >>> from retroprop import nn
     >>> model = nn.Sequential(nn.Linear(1, 1, dtype=np.float64), nn.Sigmoid(),
     ...                       nn.Linear(1, 1, dtype=np.float64), nn.Sigmoid())
     >>> model[0].weight.data[:] = 0.6394267984578837

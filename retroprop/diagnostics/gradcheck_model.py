@@ -212,9 +212,6 @@ def gradcheck_model(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> _ = rp.manual_seed(0)
     >>> model = nn.mlp([3, 5, 2], activation="tanh")
     >>> X = np.random.default_rng(0).normal(size=(8, 3))

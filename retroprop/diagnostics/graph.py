@@ -71,10 +71,6 @@ def to_dot(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
-    >>> _ = rp.manual_seed(0)
     >>> layer = nn.Linear(2, 1)
     >>> loss = layer(np.ones((3, 2), dtype=np.float32)).sum()
     >>> print(to_dot(loss, params=dict(layer.named_parameters())))

@@ -20,9 +20,6 @@ every module hook, so the model is left exactly as it was. Forward passes run un
 
 Examples
 --------
->>> import numpy as np
->>> import retroprop as rp
->>> from retroprop import nn
 >>> _ = rp.manual_seed(0)
 >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
 >>> with Probe(model) as probe:
@@ -117,7 +114,6 @@ def linear_layers(model: Module) -> list[LayerInfo]:
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> layers = linear_layers(nn.mlp([2, 4, 1], activation="tanh", dropout=0.1))
     >>> [(info.label, info.activation_name) for info in layers]
     [('0: Linear 2->4', 'Tanh'), ('3: Linear 4->1', 'identity')]

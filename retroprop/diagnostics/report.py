@@ -173,9 +173,6 @@ def diagnose(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> _ = rp.manual_seed(0)
     >>> X = np.random.default_rng(0).normal(size=(64, 4))
     >>> model = nn.mlp([4, 16, 16, 1])

@@ -102,8 +102,6 @@ def saturated_fraction(activation: Any, a: np.ndarray) -> float | None:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from retroprop import nn
     >>> saturated_fraction(nn.Tanh(), np.array([0.0, 0.995, -1.0, 0.5]))
     0.5
     >>> saturated_fraction(nn.ReLU(), np.array([0.0, 3.0])) is None
@@ -127,7 +125,6 @@ def dead_fraction(a: np.ndarray) -> float | None:
 
     Examples
     --------
-    >>> import numpy as np
     >>> a = np.zeros((20, 4))
     >>> a[3, :2] = 1.0       # units 0 and 1 fire once; units 2 and 3 never
     >>> dead_fraction(a)

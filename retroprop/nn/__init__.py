@@ -1,9 +1,5 @@
 """Layers and models: ``Module``, ``Linear``, ``Sequential``, activations, initialisers.
 
->>> import numpy as np
->>> import retroprop as rp
->>> from retroprop import nn
->>> _ = rp.manual_seed(0)
 >>> model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1), nn.Sigmoid())
 >>> model(np.zeros((3, 2))).shape
 (3, 1)

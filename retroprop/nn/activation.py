@@ -64,8 +64,6 @@ class Sigmoid(Activation):
 
     Examples
     --------
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> nn.Sigmoid()(rp.tensor([0.0]))
     tensor([0.5])
     """
@@ -86,8 +84,6 @@ class ReLU(Activation):
 
     Examples
     --------
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> nn.ReLU()(rp.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """

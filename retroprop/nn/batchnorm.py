@@ -55,9 +55,6 @@ class BatchNorm1d(Module):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> bn = nn.BatchNorm1d(2)
     >>> y = bn(rp.tensor([[1.0, 10.0], [3.0, 30.0]]))
     >>> np.round(y.data, 3)

@@ -84,7 +84,6 @@ def module_to_config(module: Module) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> config = module_to_config(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()))
     >>> config["type"], config["modules"][1]
     ('Sequential', {'type': 'Sigmoid'})
@@ -117,7 +116,6 @@ def module_from_config(config: Mapping[str, Any]) -> Module:
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> module_from_config({"type": "Sequential", "modules": [
     ...     {"type": "Linear", "in_features": 2, "out_features": 1}, {"type": "Sigmoid"}]})
     Sequential(
@@ -151,7 +149,6 @@ def summarize(module: Module) -> Summary:
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(),
     ...                       nn.Linear(4, 1), nn.Sigmoid())
     >>> summary = model.summary()  # prints the table, returns it

@@ -46,9 +46,6 @@ class Sequential(Module):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1), nn.Sigmoid())
     >>> model[0].weight_init, model[2].weight_init
     ('he_normal', 'xavier_normal')
@@ -187,7 +184,6 @@ def mlp(
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> model = nn.mlp([2, 4, 4, 1], output_activation="sigmoid")
     >>> model.summary(print_table=False).total_params
     37

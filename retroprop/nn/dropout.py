@@ -30,9 +30,6 @@ class Dropout(Module):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> drop = nn.Dropout(0.5)
     >>> _ = rp.manual_seed(0)
     >>> drop(rp.tensor(np.ones((1, 6), dtype=np.float32)))

@@ -22,8 +22,6 @@ class Flatten(Module):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from retroprop import nn
     >>> nn.Flatten()(np.zeros((5, 8, 8))).shape
     (5, 64)
     """

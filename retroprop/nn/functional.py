@@ -5,7 +5,6 @@ converted to the prediction's dtype, so a float64 label array never upcasts a fl
 
 Examples
 --------
->>> import retroprop as rp
 >>> import retroprop.nn.functional as F
 >>> F.softmax(rp.tensor([1000.0, 5000.0, 6000.0]))
 tensor([0., 0., 1.])
@@ -164,7 +163,6 @@ def mse_loss(input: Tensor, target: Any, reduction: Reduction = "mean") -> Tenso
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> mse_loss(rp.tensor([1.0, 3.0]), [0.0, 1.0])
     tensor(2.5)
     """
@@ -181,7 +179,6 @@ def pseudo_mse_loss(input: Tensor, target: Any, reduction: Reduction = "mean") -
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> pseudo_mse_loss(rp.tensor([1.0, 3.0]), [0.0, 1.0], reduction="sum")
     tensor(2.5)
     """
@@ -237,7 +234,6 @@ def binary_cross_entropy_with_logits(
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> z = rp.tensor([0.0], requires_grad=True)
     >>> binary_cross_entropy_with_logits(z, [1.0]).backward()
     >>> z.grad   # sigmoid(0) - 1
@@ -283,7 +279,6 @@ def cross_entropy(
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> z = rp.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
     >>> loss = cross_entropy(z, [0])
     >>> round(loss.item(), 4)

@@ -6,8 +6,6 @@ forward pass (in chunks of rows, so that a large table never needs one huge acti
 every module back in the mode it was in. :func:`evaluating` is the context for the first, second
 and last step; :func:`predict` and :func:`iter_outputs` add the chunked forward pass.
 
->>> import numpy as np
->>> from retroprop import nn
 >>> model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1))
 >>> predict(model, np.ones((5, 2), np.float32)).shape
 (5, 1)

@@ -16,8 +16,6 @@ then stored in the tensor's dtype.
 
 Examples
 --------
->>> import numpy as np
->>> import retroprop as rp
 >>> from retroprop.nn import init
 >>> w = rp.tensor(np.empty((1000, 500), dtype=np.float32))
 >>> _ = init.kaiming_normal_(w, nonlinearity="relu", generator=np.random.default_rng(0))
@@ -108,7 +106,6 @@ def calculate_fans(tensor: Any) -> tuple[int, int]:
 
     Examples
     --------
-    >>> import numpy as np
     >>> calculate_fans(np.empty((784, 300)))
     (784, 300)
     """
@@ -159,7 +156,6 @@ def normal_(
 
     Examples
     --------
-    >>> import numpy as np
     >>> w = normal_(np.empty((2, 2)), generator=np.random.default_rng(0))
     >>> np.allclose(w, np.random.default_rng(0).normal(0.0, 1.0, size=(2, 2)))
     True

@@ -71,9 +71,6 @@ class Linear(Module):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> layer = nn.Linear(2, 4)
     >>> layer.weight.shape, layer.bias.shape
     ((2, 4), (4,))

@@ -45,9 +45,6 @@ class Module:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> class Affine(nn.Module):
     ...     def __init__(self):
     ...         super().__init__()
@@ -294,7 +291,6 @@ class Module:
 
         Examples
         --------
-        >>> from retroprop import nn
         >>> model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.BatchNorm1d(4))
         >>> for name, array in model.state_dict().items():
         ...     print(name, array.shape)

@@ -29,8 +29,6 @@ class Parameter(Tensor):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from retroprop import nn
     >>> w = nn.Parameter(np.zeros((2, 3), dtype=np.float32))
     >>> w.requires_grad, w.is_leaf, w.shape
     (True, True, (2, 3))

@@ -31,8 +31,6 @@ class Residual(Module):
 
     Examples
     --------
-    >>> import retroprop as rp
-    >>> from retroprop import nn
     >>> skip = nn.Residual(nn.ReLU())
     >>> skip(rp.tensor([-1.0, 2.0]))   # x + relu(x)
     tensor([-1.,  4.])

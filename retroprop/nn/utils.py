@@ -1,7 +1,5 @@
 """PyTorch's ``torch.nn.utils`` names for gradient clipping (defined in ``retroprop.optim.clip``).
 
->>> import retroprop as rp
->>> from retroprop import nn
 >>> w = rp.tensor([0.0, 0.0], requires_grad=True)
 >>> w.grad = rp.tensor([3.0, 4.0]).numpy()
 >>> round(nn.utils.clip_grad_norm_([w], max_norm=1.0), 3)

@@ -6,8 +6,6 @@ A training step reads::
     loss.backward()         # dJ/dp into every p.grad
     optimizer.step()        # p.data updated in place by the optimiser's rule
 
->>> import numpy as np
->>> import retroprop as rp
 >>> from retroprop import optim
 >>> w = rp.tensor(np.array([3.0]), requires_grad=True)
 >>> optimizer = optim.SGD([w], lr=0.25)

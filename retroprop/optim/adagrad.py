@@ -49,8 +49,6 @@ class Adagrad(Optimizer):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> w = rp.tensor(np.array([1.0]), requires_grad=True)
     >>> optimizer = Adagrad([w], lr=0.5)
     >>> for grad in (3.0, 4.0):

@@ -62,8 +62,6 @@ class Adam(Optimizer):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> w = rp.tensor(np.array([1.0, 1.0]), requires_grad=True)
     >>> w.grad = np.array([4.0, -0.25])
     >>> Adam([w], lr=0.1).step()            # first step: m_hat = g, v_hat = g**2

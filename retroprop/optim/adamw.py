@@ -53,8 +53,6 @@ class AdamW(Adam):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> w = rp.tensor(np.array([2.0]), requires_grad=True)
     >>> w.grad = np.array([0.5])
     >>> AdamW([w], lr=0.1, weight_decay=0.5).step()   # 2 * (1 - 0.05) - 0.1 * sign(g)

@@ -52,8 +52,6 @@ def clip_grad_norm_(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> w = rp.tensor(np.zeros(2), requires_grad=True)
     >>> b = rp.tensor(np.zeros(1), requires_grad=True)
     >>> w.grad, b.grad = np.array([3.0, 0.0]), np.array([4.0])
@@ -94,8 +92,6 @@ def clip_grad_value_(parameters: Any | Iterable[Any], clip_value: float) -> None
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> w = rp.tensor(np.zeros(3), requires_grad=True)
     >>> w.grad = np.array([-5.0, 0.5, 2.0])
     >>> clip_grad_value_(w, 1.0)

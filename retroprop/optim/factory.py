@@ -51,7 +51,6 @@ def get_optimizer(name: str, params: Iterable[Any], **kwargs: Any) -> Optimizer:
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> w = rp.tensor([1.0], requires_grad=True)
     >>> optimizer = get_optimizer("nesterov", [w])
     >>> optimizer.defaults["lr"], optimizer.defaults["momentum"], optimizer.defaults["nesterov"]

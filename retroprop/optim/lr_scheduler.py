@@ -107,7 +107,6 @@ class ExponentialLR(LRScheduler):
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> from retroprop.optim import SGD
     >>> optimizer = SGD([rp.tensor([1.0], requires_grad=True)], lr=1.0)
     >>> scheduler = ExponentialLR(optimizer, gamma=0.5)
@@ -148,7 +147,6 @@ class StepLR(LRScheduler):
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> from retroprop.optim import SGD
     >>> optimizer = SGD([rp.tensor([1.0], requires_grad=True)], lr=1.0)
     >>> scheduler = StepLR(optimizer, step_size=2, gamma=0.5)
@@ -196,7 +194,6 @@ class CosineAnnealingLR(LRScheduler):
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> from retroprop.optim import SGD
     >>> optimizer = SGD([rp.tensor([1.0], requires_grad=True)], lr=1.0)
     >>> scheduler = CosineAnnealingLR(optimizer, T_max=4)
@@ -265,7 +262,6 @@ class ReduceLROnPlateau(LRScheduler):
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> from retroprop.optim import SGD
     >>> optimizer = SGD([rp.tensor([1.0], requires_grad=True)], lr=1.0)
     >>> scheduler = ReduceLROnPlateau(optimizer, patience=2, factor=0.5)

@@ -46,7 +46,6 @@ class Optimizer:
 
     Examples
     --------
-    >>> import retroprop as rp
     >>> from retroprop.optim import SGD
     >>> w = rp.tensor([1.0, 2.0], requires_grad=True)
     >>> b = rp.tensor([0.0], requires_grad=True)
@@ -134,8 +133,6 @@ class Optimizer:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> import retroprop as rp
         >>> from retroprop.optim import SGD
         >>> w = rp.tensor([1.0, 2.0], requires_grad=True)
         >>> w.grad = np.array([0.5, 0.5], dtype=np.float32)
@@ -191,8 +188,6 @@ class Optimizer:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> import retroprop as rp
         >>> from retroprop.optim import SGD
         >>> w = rp.tensor([1.0, 2.0], requires_grad=True)
         >>> w.grad = np.array([1.0, 1.0], dtype=np.float32)

@@ -66,8 +66,6 @@ class RMSprop(Optimizer):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> w = rp.tensor(np.array([1.0, -1.0]), requires_grad=True)
     >>> w.grad = np.array([3.0, -0.5])
     >>> RMSprop([w], lr=0.01).step()        # first step: v = 0.01 g**2, so p -= 0.01 * 10 sign(g)

@@ -55,8 +55,6 @@ class SGD(Optimizer):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import retroprop as rp
     >>> w = rp.tensor(np.array([1.0, -2.0]), requires_grad=True)
     >>> optimizer = SGD([w], lr=0.1, momentum=0.9)
     >>> for _ in range(2):

@@ -46,7 +46,6 @@ def describe_layers(model: Any) -> list[Layer]:
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> [(l.width, l.params, l.after) for l in describe_layers(nn.mlp([2, 4, 1], "tanh"))]
     [(4, 12, ['Tanh']), (1, 5, [])]
     """
@@ -76,7 +75,6 @@ def network_diagram(model: Any) -> bytes:
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> network_diagram(nn.mlp([2, 4, 4, 1], output_activation="sigmoid"))[:4]
     b'\\x89PNG'
     """

@@ -61,7 +61,6 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
 
     Examples
     --------
-    >>> import numpy as np
     >>> from retroprop.sklearn import MLPRegressor
     >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
     >>> y = X.ravel() ** 2

@@ -172,9 +172,7 @@ def fit(
     --------
     XOR, learned by sigmoid units with full-batch gradient descent:
 
-    >>> import numpy as np
-    >>> import retroprop as rp
-    >>> from retroprop import nn, optim
+    >>> from retroprop import optim
     >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     >>> y = np.array([0, 1, 1, 0])
     >>> _ = rp.manual_seed(1)
