@@ -24,9 +24,7 @@ import numpy as np
 
 from retroprop.diagnostics.stats import FORWARD_QUANTITIES, LayerStats
 
-__all__ = ["KINDS", "REMEDIES", "Thresholds", "Problem", "problems"]
-
-KINDS = ("non_finite", "vanishing_gradient", "exploding_gradient", "dead_units", "saturated_units")
+__all__ = ["REMEDIES", "Thresholds", "Problem", "problems"]
 
 REMEDIES: dict[str, str] = {
     "vanishing_gradient": (
@@ -124,16 +122,119 @@ def _names(layers: Sequence[LayerStats]) -> list[str]:
     return [layer.name for layer in layers]
 
 
+def _at_or_above(layers: Sequence[LayerStats], attribute: str, limit: float) -> list[LayerStats]:
+    """The layers whose figure ``attribute`` is measured and at least ``limit``."""
+    return [
+        s for s in layers if getattr(s, attribute) is not None and getattr(s, attribute) >= limit
+    ]
+
+
 def _fraction_problem(
     kind: str, layers: Sequence[LayerStats], attribute: str, limit: float, what: str
 ) -> Problem | None:
-    hit = [
-        s for s in layers if getattr(s, attribute) is not None and getattr(s, attribute) >= limit
-    ]
+    hit = _at_or_above(layers, attribute, limit)
     if not hit:
         return None
     figures = ", ".join(f"{s.name} ({s.activation}): {getattr(s, attribute):.0%}" for s in hit)
     return Problem(kind, _names(hit), f"{what} (threshold {limit:.0%}): {figures}", REMEDIES[kind])
+
+
+def _non_finite_problem(layers: Sequence[LayerStats], loss: float | None) -> Problem | None:
+    """NaN or inf in a layer or the loss, traced to where it was born (None: all finite)."""
+    bad = [s for s in layers if s.non_finite]
+    loss_is_bad = loss is not None and not np.isfinite(loss)
+    if not bad and not loss_is_bad:
+        return None
+    # The origin: the first layer whose forward pass holds one (it spreads to the layers
+    # after it), else the last layer whose gradient holds one (it spreads backward).
+    forward = [s for s in bad if s.non_finite in FORWARD_QUANTITIES]
+    origin = forward[0] if forward else (bad[-1] if bad else None)
+    where = f"first in {origin.non_finite} of layer {origin.name}" if origin else "in the loss"
+    names = _names([origin] + [s for s in bad if s is not origin]) if origin else []
+    message = f"NaN or inf values, {where}"
+    if loss_is_bad:
+        message += f"; the loss is {loss}"
+    if len(bad) > 1:
+        message += f"; {len(bad)} of {len(layers)} layers hold non-finite values"
+    return Problem("non_finite", names, message, REMEDIES["non_finite"])
+
+
+def _gradient_ratio_problem(layers: Sequence[LayerStats], limits: Thresholds) -> Problem | None:
+    """Vanishing or exploding gradient, from ||dJ/dz|| of each layer over the last layer's."""
+    with_grad = [s for s in layers if s.grad_norm is not None]
+    if len(with_grad) < 2 or not with_grad[-1].grad_norm > 0:
+        return None
+    last = with_grad[-1]
+    ratios = [(s, s.grad_norm / last.grad_norm) for s in with_grad[:-1]]
+    first_ratio = ratios[0][1]
+    figures = ", ".join(f"{s.name}: {s.grad_norm:.3g}" for s in with_grad)
+    # Dead units stop the gradient outright: that is their problem, not a vanishing one.
+    blocked_by_dead = first_ratio == 0 and bool(
+        _at_or_above(layers, "dead_fraction", limits.dead_fraction)
+    )
+    if first_ratio < limits.vanishing_ratio and not blocked_by_dead:
+        return Problem(
+            "vanishing_gradient",
+            _names([s for s, r in ratios if r < limits.vanishing_ratio]),
+            f"the back-propagated gradient ||dJ/dz|| shrinks toward the input: first/last "
+            f"layer ratio {first_ratio:.3g} < {limits.vanishing_ratio:g} ({figures}); "
+            "the first layers barely learn",
+            REMEDIES["vanishing_gradient"],
+        )
+    if first_ratio > limits.exploding_ratio:
+        return Problem(
+            "exploding_gradient",
+            _names([s for s, r in ratios if r > limits.exploding_ratio]),
+            f"the back-propagated gradient ||dJ/dz|| grows toward the input: first/last "
+            f"layer ratio {first_ratio:.3g} > {limits.exploding_ratio:g} ({figures})",
+            REMEDIES["exploding_gradient"],
+        )
+    return None
+
+
+def _big_step_problem(layers: Sequence[LayerStats], limits: Thresholds) -> Problem | None:
+    """An exploding step: ||step|| / ||W|| above ``limits.update_ratio`` in some layer."""
+    big_steps = [
+        s for s in layers if s.update_ratio is not None and s.update_ratio > limits.update_ratio
+    ]
+    if not big_steps:
+        return None
+    figures = ", ".join(f"{s.name}: {s.update_ratio:.3g}" for s in big_steps)
+    return Problem(
+        "exploding_gradient",
+        _names(big_steps),
+        f"the step is larger than {limits.update_ratio:g} x the weights it changes "
+        f"(||step|| / ||W||: {figures})",
+        REMEDIES["exploding_gradient"],
+    )
+
+
+def _dead_units_problem(layers: Sequence[LayerStats], limits: Thresholds) -> Problem | None:
+    """Layers of units that output 0 on every example, and whether the layers below starve."""
+    dead = _fraction_problem(
+        "dead_units",
+        layers,
+        "dead_fraction",
+        limits.dead_fraction,
+        "units output 0 for every example of the batch, so they pass no gradient",
+    )
+    if dead is None:
+        return None
+    first_dead = _at_or_above(layers, "dead_fraction", limits.dead_fraction)[0]
+    below = [s for s in layers if s.grad_norm is not None and s.index < first_dead.index]
+    if below and all(s.grad_norm == 0 for s in below):
+        dead.message += "; no gradient reaches the layers below"
+    return dead
+
+
+def _saturated_units_problem(layers: Sequence[LayerStats], limits: Thresholds) -> Problem | None:
+    return _fraction_problem(
+        "saturated_units",
+        layers,
+        "saturated_fraction",
+        limits.saturated_fraction,
+        "outputs sit on the flat tails of sigmoid/tanh, where the derivative is almost 0",
+    )
 
 
 def problems(
@@ -168,89 +269,11 @@ def problems(
     [('vanishing_gradient', ['0: Linear 8->8', '1: Linear 8->8'])]
     """
     limits = thresholds or Thresholds()
-    bad = [s for s in layers if s.non_finite]
-    if bad or (loss is not None and not np.isfinite(loss)):
-        # The origin: the first layer whose forward pass holds one (it spreads to the layers
-        # after it), else the last layer whose gradient holds one (it spreads backward).
-        forward = [s for s in bad if s.non_finite in FORWARD_QUANTITIES]
-        origin = forward[0] if forward else (bad[-1] if bad else None)
-        where = f"first in {origin.non_finite} of layer {origin.name}" if origin else "in the loss"
-        names = _names([origin] + [s for s in bad if s is not origin]) if origin else []
-        message = f"NaN or inf values, {where}"
-        if loss is not None and not np.isfinite(loss):
-            message += f"; the loss is {loss}"
-        if len(bad) > 1:
-            message += f"; {len(bad)} of {len(layers)} layers hold non-finite values"
-        return [Problem("non_finite", names, message, REMEDIES["non_finite"])]
-
-    found: list[Problem] = []
-    with_grad = [s for s in layers if s.grad_norm is not None]
-    dead_layers = [
-        s for s in layers if s.dead_fraction is not None and s.dead_fraction >= limits.dead_fraction
-    ]
-    if len(with_grad) >= 2 and with_grad[-1].grad_norm > 0:
-        last = with_grad[-1]
-        ratios = [(s, s.grad_norm / last.grad_norm) for s in with_grad[:-1]]
-        first_ratio = ratios[0][1]
-        blocked_by_dead = first_ratio == 0 and bool(dead_layers)
-        if first_ratio < limits.vanishing_ratio and not blocked_by_dead:
-            low = [s for s, r in ratios if r < limits.vanishing_ratio]
-            figures = ", ".join(f"{s.name}: {s.grad_norm:.3g}" for s in with_grad)
-            found.append(
-                Problem(
-                    "vanishing_gradient",
-                    _names(low),
-                    f"the back-propagated gradient ||dJ/dz|| shrinks toward the input: first/last "
-                    f"layer ratio {first_ratio:.3g} < {limits.vanishing_ratio:g} ({figures}); "
-                    "the first layers barely learn",
-                    REMEDIES["vanishing_gradient"],
-                )
-            )
-        elif first_ratio > limits.exploding_ratio:
-            high = [s for s, r in ratios if r > limits.exploding_ratio]
-            figures = ", ".join(f"{s.name}: {s.grad_norm:.3g}" for s in with_grad)
-            found.append(
-                Problem(
-                    "exploding_gradient",
-                    _names(high),
-                    f"the back-propagated gradient ||dJ/dz|| grows toward the input: first/last "
-                    f"layer ratio {first_ratio:.3g} > {limits.exploding_ratio:g} ({figures})",
-                    REMEDIES["exploding_gradient"],
-                )
-            )
-    big_steps = [
-        s for s in layers if s.update_ratio is not None and s.update_ratio > limits.update_ratio
-    ]
-    if big_steps and not any(p.kind == "exploding_gradient" for p in found):
-        figures = ", ".join(f"{s.name}: {s.update_ratio:.3g}" for s in big_steps)
-        found.append(
-            Problem(
-                "exploding_gradient",
-                _names(big_steps),
-                f"the step is larger than {limits.update_ratio:g} x the weights it changes "
-                f"(||step|| / ||W||: {figures})",
-                REMEDIES["exploding_gradient"],
-            )
-        )
-    dead = _fraction_problem(
-        "dead_units",
-        layers,
-        "dead_fraction",
-        limits.dead_fraction,
-        "units output 0 for every example of the batch, so they pass no gradient",
-    )
-    if dead is not None:
-        below = [s for s in with_grad if s.index < dead_layers[0].index]
-        if below and all(s.grad_norm == 0 for s in below):
-            dead.message += "; no gradient reaches the layers below"
-        found.append(dead)
-    saturated = _fraction_problem(
-        "saturated_units",
-        layers,
-        "saturated_fraction",
-        limits.saturated_fraction,
-        "outputs sit on the flat tails of sigmoid/tanh, where the derivative is almost 0",
-    )
-    if saturated is not None:
-        found.append(saturated)
-    return found
+    non_finite = _non_finite_problem(layers, loss)
+    if non_finite is not None:
+        return [non_finite]
+    found = [_gradient_ratio_problem(layers, limits)]
+    if not any(p is not None and p.kind == "exploding_gradient" for p in found):
+        found.append(_big_step_problem(layers, limits))
+    found += [_dead_units_problem(layers, limits), _saturated_units_problem(layers, limits)]
+    return [p for p in found if p is not None]

@@ -138,9 +138,9 @@ def dead_fraction(a: np.ndarray) -> float | None:
     return float(np.mean(np.all(rows == 0, axis=0)))
 
 
-# What a non-finite value was found in: forward quantities first, then backward ones.
+# The forward-pass names ``non_finite`` may hold (the others are "dJ/dz" and "dJ/dW"): a NaN
+# born there spreads to the layers after it, one born in a gradient to the layers before.
 FORWARD_QUANTITIES = ("the weights", "the bias", "the input a_{l-1}", "z", "the activation")
-BACKWARD_QUANTITIES = ("dJ/dz", "dJ/dW")
 
 
 def _first_non_finite(pairs: list[tuple[str, np.ndarray | None]]) -> str | None:
