@@ -24,7 +24,7 @@ digits by default, 1797 images of 8x8 pixels, 10 classes, cross-entropy), throug
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,6 +188,92 @@ def _ratio(first: float | None, last: float | None) -> float:
     return float(first / last) if first is not None and last else float("nan")
 
 
+def _record(
+    result: ExperimentResult,
+    label: str,
+    model: Sequential,
+    X: np.ndarray,
+    y: np.ndarray,
+    figure: str,
+) -> None:
+    """Measure ``model`` into ``result`` under ``label``; its ratio compares ``figure``
+    ("grad_std" or "grad_norm") of the first hidden layer with that of the last."""
+    stats, activations, gradients = _measure(model, X, y)
+    result.layers[label] = stats
+    result.activations[label] = activations
+    result.gradients[label] = gradients
+    result.ratios[label] = _ratio(getattr(stats[0], figure), getattr(stats[-1], figure))
+
+
+def _layer_rows(
+    result: ExperimentResult,
+    labels: Sequence[str],
+    depth: int,
+    cells: Callable[[LayerStats], list[str]],
+) -> list[list[str]]:
+    """One row per hidden layer: its number (1 nearest the input), then its cells per label."""
+    return [
+        [str(index + 1)] + [cell for label in labels for cell in cells(result.layers[label][index])]
+        for index in range(depth)
+    ]
+
+
+def _glorot_bengio_table(
+    result: ExperimentResult,
+    init: Sequence[str],
+    activation: str,
+    depth: int,
+    width: int,
+    data: str,
+) -> str:
+    """The std of a_l and of dJ/dz_l per hidden layer and initialisation, and the ratios."""
+    header = ["Layer"]
+    for name in init:
+        header += [f"std(a) {name}", f"std(dJ/dz) {name}"]
+    rows = _layer_rows(
+        result, init, depth, lambda s: [f"{s.activation_std:.4g}", f"{s.grad_std:.4g}"]
+    )
+    ratios = ", ".join(f"{name} {result.ratios[name]:.3g}" for name in init)
+    return "\n".join(
+        [
+            f"Glorot & Bengio (2010): {depth} hidden {activation} layers of {width} units, "
+            f"{data}, at initialisation; layer 1 is nearest the input",
+            "",
+            format_table(header, rows, left=1),
+            "",
+            f"gradient std, first/last hidden layer: {ratios}",
+            "(below 1: the back-propagated gradient shrinks toward the input; about 1: it "
+            "keeps its spread)",
+        ]
+    )
+
+
+def _glorot_bengio_figures(
+    result: ExperimentResult,
+    init: Sequence[str],
+    activation: str,
+    depth: int,
+    out_dir: str | os.PathLike[str],
+) -> list[str]:
+    """Figures 6 (activations) and 7 (gradients) as PNG files in ``out_dir``; their paths."""
+    names = [f"layer {i + 1}" for i in range(depth)]
+    prefix = os.path.join(os.fspath(out_dir), f"glorot_bengio_{activation}")
+    paths = []
+    for what, store, number, xlabel in [
+        ("activations", result.activations, 6, "activation value a_l"),
+        ("gradients", result.gradients, 7, "back-propagated gradient dJ/dz_l"),
+    ]:
+        path = f"{prefix}_figure{number}_{what}.png"
+        plot_histogram_rows(
+            [(f"{_INIT_LABELS.get(_init_name(n), n)} init", names, store[n]) for n in init],
+            xlabel=xlabel,
+            path=path,
+            title=f"Figure {number}: {what} per layer, {activation}",
+        )
+        paths.append(path)
+    return paths
+
+
 def glorot_bengio(
     activation: str = "tanh",
     init: Sequence[str] = ("standard", "xavier"),
@@ -239,56 +325,62 @@ def glorot_bengio(
     n_classes = int(y.max()) + 1
     result = ExperimentResult(name="glorot-bengio", table="")
     for name in init:
-        key = _init_name(name)
-        model = _network(X.shape[1], n_classes, depth, width, activation, key, seed)
-        stats, activations, gradients = _measure(model, X, y)
-        result.layers[name] = stats
-        result.activations[name] = activations
-        result.gradients[name] = gradients
-        result.ratios[name] = _ratio(stats[0].grad_std, stats[-1].grad_std)
+        model = _network(X.shape[1], n_classes, depth, width, activation, _init_name(name), seed)
+        _record(result, name, model, X, y, "grad_std")
+    data = f"digits ({X.shape[0]} examples)" if dataset == "digits" else f"{X.shape[0]} examples"
+    result.table = _glorot_bengio_table(result, init, activation, depth, width, data)
+    if out_dir is not None:
+        result.figures += _glorot_bengio_figures(result, init, activation, depth, out_dir)
+    return result
 
+
+def _depth_table(result: ExperimentResult, depth: int, width: int, n_examples: int) -> str:
+    """||dJ/dz_l|| and the saturated fraction per hidden layer and configuration."""
+    labels = list(result.layers)
     header = ["Layer"]
-    for name in init:
-        header += [f"std(a) {name}", f"std(dJ/dz) {name}"]
-    rows = []
-    for index in range(depth):
-        row = [str(index + 1)]
-        for name in init:
-            s = result.layers[name][index]
-            row += [f"{s.activation_std:.4g}", f"{s.grad_std:.4g}"]
-        rows.append(row)
-    ratios = ", ".join(f"{name} {result.ratios[name]:.3g}" for name in init)
-    result.table = "\n".join(
+    for label in labels:
+        header += [f"||dJ/dz|| {label}", "saturated"]
+
+    def cells(s: LayerStats) -> list[str]:
+        saturated = "-" if s.saturated_fraction is None else f"{s.saturated_fraction:.0%}"
+        return [f"{s.grad_norm:.3e}", saturated]
+
+    rows = _layer_rows(result, labels, depth, cells)
+    ratios = ", ".join(f"{label} {result.ratios[label]:.3g}" for label in labels)
+    return "\n".join(
         [
-            f"Glorot & Bengio (2010): {depth} hidden {activation} layers of {width} units, "
-            f"digits ({X.shape[0]} examples), at initialisation; layer 1 is nearest the input"
-            if dataset == "digits"
-            else f"Glorot & Bengio (2010): {depth} hidden {activation} layers of {width} units, "
-            f"{X.shape[0]} examples, at initialisation; layer 1 is nearest the input",
+            f"Gradient norm per layer at initialisation: {depth} hidden layers of {width} units, "
+            f"{n_examples} examples; layer 1 is nearest the input",
             "",
             format_table(header, rows, left=1),
             "",
-            f"gradient std, first/last hidden layer: {ratios}",
-            "(below 1: the back-propagated gradient shrinks toward the input; about 1: it "
-            "keeps its spread)",
+            f"gradient norm, first/last hidden layer: {ratios}",
+            "(the course's remedies, ReLU units with He initialisation, keep it near 1)",
         ]
     )
-    if out_dir is not None:
-        names = [f"layer {i + 1}" for i in range(depth)]
-        prefix = os.path.join(os.fspath(out_dir), f"glorot_bengio_{activation}")
-        for what, store, number, xlabel in [
-            ("activations", result.activations, 6, "activation value a_l"),
-            ("gradients", result.gradients, 7, "back-propagated gradient dJ/dz_l"),
-        ]:
-            path = f"{prefix}_figure{number}_{what}.png"
-            plot_histogram_rows(
-                [(f"{_INIT_LABELS.get(_init_name(n), n)} init", names, store[n]) for n in init],
-                xlabel=xlabel,
-                path=path,
-                title=f"Figure {number}: {what} per layer, {activation}",
-            )
-            result.figures.append(path)
-    return result
+
+
+def _depth_figures(
+    result: ExperimentResult, depth: int, out_dir: str | os.PathLike[str]
+) -> list[str]:
+    """The gradient norm per layer and the gradient histograms as PNG files; their paths."""
+    labels = list(result.layers)
+    directory = os.fspath(out_dir)
+    norms_path = os.path.join(directory, "depth_gradient_norms.png")
+    plot_gradient_norms(
+        {label: [s.grad_norm for s in result.layers[label]] for label in labels},
+        path=norms_path,
+        title=f"||dJ/dz_l|| per layer, {depth} hidden layers",
+    )
+    histograms_path = os.path.join(directory, "depth_gradient_histograms.png")
+    names = [f"layer {i + 1}" for i in range(depth)]
+    plot_histogram_rows(
+        [(label, names, result.gradients[label]) for label in labels],
+        xlabel="back-propagated gradient dJ/dz_l",
+        path=histograms_path,
+        title="Back-propagated gradients per layer",
+    )
+    return [norms_path, histograms_path]
 
 
 def depth_experiment(
@@ -333,53 +425,9 @@ def depth_experiment(
     n_classes = int(y.max()) + 1
     result = ExperimentResult(name="depth", table="")
     for activation, init in configs:
-        label = f"{activation} + {init}"
         model = _network(X.shape[1], n_classes, depth, width, activation, _init_name(init), seed)
-        stats, activations, gradients = _measure(model, X, y)
-        result.layers[label] = stats
-        result.activations[label] = activations
-        result.gradients[label] = gradients
-        result.ratios[label] = _ratio(stats[0].grad_norm, stats[-1].grad_norm)
-    labels = list(result.layers)
-    header = ["Layer"]
-    for label in labels:
-        header += [f"||dJ/dz|| {label}", "saturated"]
-    rows = []
-    for index in range(depth):
-        row = [str(index + 1)]
-        for label in labels:
-            s = result.layers[label][index]
-            saturated = "-" if s.saturated_fraction is None else f"{s.saturated_fraction:.0%}"
-            row += [f"{s.grad_norm:.3e}", saturated]
-        rows.append(row)
-    ratios = ", ".join(f"{label} {result.ratios[label]:.3g}" for label in labels)
-    result.table = "\n".join(
-        [
-            f"Gradient norm per layer at initialisation: {depth} hidden layers of {width} units, "
-            f"{X.shape[0]} examples; layer 1 is nearest the input",
-            "",
-            format_table(header, rows, left=1),
-            "",
-            f"gradient norm, first/last hidden layer: {ratios}",
-            "(the course's remedies, ReLU units with He initialisation, keep it near 1)",
-        ]
-    )
+        _record(result, f"{activation} + {init}", model, X, y, "grad_norm")
+    result.table = _depth_table(result, depth, width, X.shape[0])
     if out_dir is not None:
-        directory = os.fspath(out_dir)
-        path = os.path.join(directory, "depth_gradient_norms.png")
-        plot_gradient_norms(
-            {label: [s.grad_norm for s in result.layers[label]] for label in labels},
-            path=path,
-            title=f"||dJ/dz_l|| per layer, {depth} hidden layers",
-        )
-        result.figures.append(path)
-        path = os.path.join(directory, "depth_gradient_histograms.png")
-        names = [f"layer {i + 1}" for i in range(depth)]
-        plot_histogram_rows(
-            [(label, names, result.gradients[label]) for label in labels],
-            xlabel="back-propagated gradient dJ/dz_l",
-            path=path,
-            title="Back-propagated gradients per layer",
-        )
-        result.figures.append(path)
+        result.figures += _depth_figures(result, depth, out_dir)
     return result
