@@ -278,3 +278,22 @@ def test_problems_from_figures_alone():
         "saturated_units",
         "non_finite",
     }
+
+
+def test_scratch_pass_restores_the_model_when_the_pass_fails():
+    from retroprop.diagnostics.report import scratch_pass
+
+    rp.manual_seed(0)
+    model = nn.mlp([3, 4, 1], batch_norm=True).eval()
+    for p in model.parameters():
+        p.grad = np.full_like(p.data, 7.0)
+    state = {key: value.copy() for key, value in model.state_dict().items()}
+    with pytest.raises(RuntimeError, match="midway"):
+        with scratch_pass(model, training=True, keep_state=True):
+            assert model.training and all(p.grad is None for p in model.parameters())
+            model(rp.tensor(np.ones((4, 3), np.float32))).sum().backward()  # moves BatchNorm
+            raise RuntimeError("midway")
+    assert not model.training
+    assert all((p.grad == 7.0).all() for p in model.parameters())
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, state[key], err_msg=key)

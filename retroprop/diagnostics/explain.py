@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.diagnostics.probes import Probe, linear_layers
+from retroprop.diagnostics.probes import LayerInfo, Probe, linear_layers
+from retroprop.diagnostics.report import scratch_pass
 from retroprop.nn.module import Module
 from retroprop.tensor import Tensor
 from retroprop.training.objectives import resolve_loss
@@ -140,6 +141,52 @@ def _fmt(value: Any, multiline: bool = False) -> str:
     return text if multiline else " ".join(text.split())
 
 
+def _one_example(x: Any, in_features: int, dtype: np.dtype) -> np.ndarray:
+    """``x`` as an array of shape (1, in_features), or a ValueError that says what is wrong."""
+    example = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=dtype)
+    if example.ndim == 0:
+        example = example.reshape(1, 1)
+    elif example.ndim == 1:
+        example = example.reshape(1, -1)
+    if example.ndim != 2 or example.shape[0] != 1:
+        raise ValueError(
+            f"explain: x must be one example, of shape (n_features,) or (1, n_features); got "
+            f"shape {np.shape(x)} (explain shows one example's backward pass; use diagnose() "
+            "for a batch)"
+        )
+    if example.shape[1] != in_features:
+        raise ValueError(
+            f"explain: x has {example.shape[1]} features but the first Linear layer expects "
+            f"in_features={in_features}"
+        )
+    if not np.isfinite(example).all():
+        raise ValueError(f"explain: x contains NaN or inf: {example[0].tolist()}")
+    return example
+
+
+def _layer_traces(infos: list[LayerInfo], probe: Probe) -> list[LayerTrace]:
+    """The trace of each Linear layer the probe saw, read before the ``.grad`` are restored."""
+    traces = []
+    for info in infos:
+        capture = probe.capture(info)
+        if capture is None:
+            continue
+        weight_grad, bias = info.linear.weight.grad, info.linear.bias
+        traces.append(
+            LayerTrace(
+                name=info.label,
+                activation=info.activation_name,
+                a_prev=capture.x[0].copy(),
+                z=capture.z[0].copy(),
+                a=capture.a[0].copy(),
+                delta=None if capture.delta is None else capture.delta[0].copy(),
+                grad_weight=None if weight_grad is None else weight_grad.copy(),
+                grad_bias=None if bias is None or bias.grad is None else bias.grad.copy(),
+            )
+        )
+    return traces
+
+
 def explain(
     model: Module,
     x: Any,
@@ -207,36 +254,13 @@ def explain(
     if not infos:
         raise ValueError(f"explain: {type(model).__name__} holds no Linear layer")
     dtype = infos[0].linear.weight.dtype
-    example = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=dtype)
-    if example.ndim == 0:
-        example = example.reshape(1, 1)
-    elif example.ndim == 1:
-        example = example.reshape(1, -1)
-    if example.ndim != 2 or example.shape[0] != 1:
-        raise ValueError(
-            f"explain: x must be one example, of shape (n_features,) or (1, n_features); got "
-            f"shape {np.shape(x)} (explain shows one example's backward pass; use diagnose() "
-            "for a batch)"
-        )
-    if example.shape[1] != infos[0].linear.in_features:
-        raise ValueError(
-            f"explain: x has {example.shape[1]} features but the first Linear layer expects "
-            f"in_features={infos[0].linear.in_features}"
-        )
-    if not np.isfinite(example).all():
-        raise ValueError(f"explain: x contains NaN or inf: {example[0].tolist()}")
+    example = _one_example(x, infos[0].linear.in_features, dtype)
     objective = resolve_loss(loss)
     target_row = np.asarray(y.data if isinstance(y, Tensor) else y)
     target_row = target_row.reshape(1, -1) if target_row.ndim <= 1 else target_row
 
-    params = list(model.parameters())
-    saved_grads = [p.grad for p in params]
-    was_training = model.training
     probe = Probe(model)
-    try:
-        for p in params:
-            p.grad = None
-        model.eval()
+    with scratch_pass(model, training=False):
         with probe:
             output = model(Tensor(example))
             width = 1 if output.ndim == 1 else output.shape[1]
@@ -246,28 +270,7 @@ def explain(
                 target = objective.prepare_targets(target_row, width, dtype)
             loss_tensor = objective.function(output, target)
             loss_tensor.backward()
-        traces = []
-        for info in infos:
-            capture = probe.capture(info)
-            if capture is None:
-                continue
-            weight_grad, bias = info.linear.weight.grad, info.linear.bias
-            traces.append(
-                LayerTrace(
-                    name=info.label,
-                    activation=info.activation_name,
-                    a_prev=capture.x[0].copy(),
-                    z=capture.z[0].copy(),
-                    a=capture.a[0].copy(),
-                    delta=None if capture.delta is None else capture.delta[0].copy(),
-                    grad_weight=None if weight_grad is None else weight_grad.copy(),
-                    grad_bias=None if bias is None or bias.grad is None else bias.grad.copy(),
-                )
-            )
-    finally:
-        for p, grad in zip(params, saved_grads, strict=True):
-            p.grad = grad
-        model.train(was_training)
+        traces = _layer_traces(infos, probe)
     return Explanation(
         layers=traces,
         x=example[0],

@@ -7,13 +7,14 @@ dead or saturated units, non-finite values, each with the course's remedy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from retroprop.diagnostics.probes import Probe, linear_layers
+from retroprop.diagnostics.probes import LayerInfo, Probe, linear_layers
 from retroprop.diagnostics.problems import REMEDIES, Problem, Thresholds, problems
 from retroprop.diagnostics.stats import LayerStats, layer_stats
 from retroprop.nn.module import Module
@@ -128,6 +129,57 @@ def _learning_rates(model: Module, optimizer: Any) -> dict[int, float] | None:
     return {id(p): float(group["lr"]) for group in groups for p in group["params"]}
 
 
+@contextmanager
+def scratch_pass(model: Module, *, training: bool, keep_state: bool = False) -> Iterator[None]:
+    """A forward and backward pass that leaves no trace on ``model``.
+
+    Inside the block every parameter's ``.grad`` is None and the model is in training mode
+    (``training=True``) or evaluation mode; on exit the ``.grad`` arrays and the mode are put
+    back, and with ``keep_state`` the weights and buffers too (BatchNorm1d's running
+    statistics move in a training-mode forward pass).
+
+    Parameters
+    ----------
+    model : Module
+    training : bool
+        The mode inside the block.
+    keep_state : bool, default False
+        Also restore ``model.state_dict()`` on exit.
+    """
+    params = list(model.parameters())
+    saved_grads = [p.grad for p in params]
+    state = {key: value.copy() for key, value in model.state_dict().items()} if keep_state else None
+    was_training = model.training
+    try:
+        for p in params:
+            p.grad = None
+        model.train(training)
+        yield
+    finally:
+        if state is not None:
+            model.load_state_dict(state)
+        for p, grad in zip(params, saved_grads, strict=True):
+            p.grad = grad
+        model.train(was_training)
+
+
+def _probe_batch(
+    infos: list[LayerInfo], X: Any, y: Any, max_samples: int | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) validated for the first Linear layer, and at most ``max_samples`` rows of them."""
+    X = as_features(X, infos[0].linear.weight.dtype)
+    y = as_targets(y, X.shape[0])
+    if X.shape[1] != infos[0].linear.in_features:
+        raise ValueError(
+            f"X has {X.shape[1]} columns but the first Linear layer expects "
+            f"in_features={infos[0].linear.in_features}"
+        )
+    if max_samples is not None and X.shape[0] > max_samples:
+        rows = np.sort(rng.choice(X.shape[0], size=max_samples, replace=False))
+        X, y = X[rows], y[rows]
+    return X, y
+
+
 def diagnose(
     model: Module,
     X: Any,
@@ -193,28 +245,12 @@ def diagnose(
         )
     objective = resolve_loss(loss)
     dtype = infos[0].linear.weight.dtype
-    X = as_features(X, dtype)
-    y = as_targets(y, X.shape[0])
-    if X.shape[1] != infos[0].linear.in_features:
-        raise ValueError(
-            f"X has {X.shape[1]} columns but the first Linear layer expects "
-            f"in_features={infos[0].linear.in_features}"
-        )
     rng = np.random.default_rng(seed)
-    if max_samples is not None and X.shape[0] > max_samples:
-        rows = np.sort(rng.choice(X.shape[0], size=max_samples, replace=False))
-        X, y = X[rows], y[rows]
+    X, y = _probe_batch(infos, X, y, max_samples, rng)
     rates = _learning_rates(model, optimizer)
 
-    params = list(model.parameters())
-    saved_grads = [p.grad for p in params]
-    state = {key: value.copy() for key, value in model.state_dict().items()}
-    was_training = model.training
     probe = Probe(model)
-    try:
-        for p in params:
-            p.grad = None
-        model.train()
+    with scratch_pass(model, training=True, keep_state=True):
         with using_generator(rng), probe, np.errstate(all="ignore"):
             output = model(Tensor(X))
             width = 1 if output.ndim == 1 else output.shape[1]
@@ -231,11 +267,6 @@ def diagnose(
             )
             for info in infos
         ]
-    finally:
-        model.load_state_dict(state)
-        for p, grad in zip(params, saved_grads, strict=True):
-            p.grad = grad
-        model.train(was_training)
     captures = [probe.capture(info) for info in infos]
     limits = thresholds or Thresholds()
     return DiagnosisReport(
