@@ -9,10 +9,10 @@ import argparse
 from typing import Any
 
 from retroprop.cli.errors import CLIError
+from retroprop.optim.optimizer import OPTIMIZERS
 
 __all__ = ["add_train_arguments", "check_options", "parse_layers", "parse_batch_size"]
 
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad")
 TASK_NAMES = ("auto", "binary", "multiclass", "regression")
 
 
@@ -124,9 +124,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch-norm", action="store_true", help="batch normalisation before each activation"
     )
     train = parser.add_argument_group("training")
-    train.add_argument(
-        "--optimizer", choices=OPTIMIZER_NAMES, default="adam", help="(default: adam)"
-    )
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="(default: adam)")
     train.add_argument(
         "--lr", type=float, default=0.01, metavar="RATE", help="learning rate (default: 0.01)"
     )
