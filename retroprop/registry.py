@@ -17,7 +17,7 @@ Examples
 Traceback (most recent call last):
 ...
 ValueError: colour 'red' is already registered (16711680); unregister it first or pick another name
->>> colours.get("blue")
+>>> colours.lookup("blue")
 Traceback (most recent call last):
 ...
 ValueError: unknown colour 'blue'; choose one of red, rouge
@@ -86,24 +86,21 @@ class Registry(Mapping[str, T], Generic[T]):
         self._aliases = {alias: key for alias, key in self._aliases.items() if key != name}
         return self._entries.pop(name)
 
-    def get(self, name: str, default: object = ValueError) -> T:  # type: ignore[override]
+    def lookup(self, name: str) -> T:
         """The value called ``name`` or one of its aliases.
 
         Raises
         ------
         ValueError
-            For an unknown name (listing the known ones), unless a ``default`` is given.
+            For an unknown name, listing the known ones (``registry[name]`` raises KeyError).
         """
-        key = self._aliases.get(name, name) if isinstance(name, str) else None
-        if key in self._entries:
-            return self._entries[key]
-        if default is not ValueError:
-            return default  # type: ignore[return-value]
-        raise ValueError(f"unknown {self.kind} {name!r}; choose one of {', '.join(self)}")
+        if name not in self:
+            raise ValueError(f"unknown {self.kind} {name!r}; choose one of {', '.join(self)}")
+        return self[name]
 
     def canonical(self, name: str) -> str:
         """The registered name behind ``name`` (itself, or what the alias stands for)."""
-        self.get(name)
+        self.lookup(name)
         return self._aliases.get(name, name)
 
     def entries(self) -> dict[str, T]:
@@ -132,10 +129,9 @@ class Registry(Mapping[str, T], Generic[T]):
         return NameView(self, where, value)
 
     def __getitem__(self, name: str) -> T:
-        value = self.get(name, default=_MISSING)
-        if value is _MISSING:
+        if not isinstance(name, str):
             raise KeyError(name)
-        return value
+        return self._entries[self._aliases.get(name, name)]
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and (name in self._entries or name in self._aliases)
@@ -190,6 +186,3 @@ class NameView(Set[str]):
 
     def __repr__(self) -> str:
         return "{" + ", ".join(repr(name) for name in self) + "}"
-
-
-_MISSING = object()

@@ -60,7 +60,7 @@ class Activation(Module):
     A subclass given a ``name`` (and optionally ``aliases``) in its class statement is
     registered: under that name in :data:`ACTIVATIONS`, and under its class name as a module
     type that :func:`~retroprop.nn.module_from_config` may build. A subclass without a name
-    is not registered (a helper base class, or a model that is only used in code).
+    is not registered (a helper base class, or an activation only used in code).
 
     Attributes
     ----------
@@ -318,5 +318,5 @@ def unregister_activation(name: str) -> None:
         When ``name`` is not a registered activation name.
     """
     cls = ACTIVATIONS.unregister(name)
-    if MODULE_TYPES.get(cls.__name__, None) is cls:
+    if MODULE_TYPES.get(cls.__name__) is cls:
         MODULE_TYPES.unregister(cls.__name__)

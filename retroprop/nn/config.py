@@ -87,7 +87,7 @@ def module_to_config(module: Module) -> dict[str, Any]:
      'dtype': 'float32'}
     """
     cls = type(module)
-    if MODULE_TYPES.get(cls.__name__, None) is not cls:
+    if MODULE_TYPES.get(cls.__name__) is not cls:
         raise TypeError(
             f"module_to_config: {cls.__module__}.{cls.__qualname__} is not one of retroprop's "
             f"built-in modules ({', '.join(MODULE_TYPES)}) nor a registered module type, so its "
@@ -127,7 +127,7 @@ def module_from_config(config: Mapping[str, Any]) -> Module:
     if not isinstance(config, Mapping):
         raise TypeError(f"module_from_config: expected a dict, got {type(config).__name__}")
     name = config.get("type")
-    cls = MODULE_TYPES.get(name, None) if isinstance(name, str) else None
+    cls = MODULE_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(
             f"module_from_config: unknown module type {name!r}; the known types are "

@@ -184,8 +184,10 @@ class Linear(Module):
     def _choose_default_init(self, name: str) -> None:
         """Re-draw a default W with ``name``, while the choice is open (called by Sequential).
 
-        The choice closes here, or earlier when W is read: a layer built with an explicit
-        ``init``, or whose W was used or set (trained, loaded, written by hand), keeps it.
+        The choice closes here, or earlier when W is read through ``layer.weight``: a layer
+        built with an explicit ``init``, or whose W was used in a forward pass or set by hand,
+        keeps it. (Arrays written through ``state_dict()`` do not close it: build a model whole
+        before loading weights into it, as :func:`retroprop.load` does.)
         """
         if not self._default_open:
             return
