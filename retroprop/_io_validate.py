@@ -158,8 +158,8 @@ def read_regular(path: Path, what: str, limit: int) -> bytes:
                 f"{path} has {size:,} bytes, more than the {limit:,} accepted for a model's "
                 f"{what} (raise max_bytes= if you trust this file)"
             )
-        data = handle.read(limit + 1)
-    if len(data) > limit:  # the file grew while being read
+        data = handle.read(size + 1)  # read(n) reserves n bytes: never the limit itself
+    if len(data) != size:  # the file grew while being read
         raise ModelFileError(f"{path} changed while being read")
     return data
 
@@ -362,7 +362,11 @@ def check_tensors(
 
 
 def architecture_shapes(
-    architecture: Any, path: Path, prefix: str = "", depth: int = 0
+    architecture: Any,
+    path: Path,
+    prefix: str = "",
+    depth: int = 0,
+    where: str = "architecture",
 ) -> dict[str, tuple[int, ...]]:
     """The parameter and buffer shapes the architecture's Linear and BatchNorm1d layers declare.
 
@@ -375,8 +379,13 @@ def architecture_shapes(
     ModelFileError
         A node that is not a dict with a string ``type``, nesting too deep, or a width that is
         not a positive integer, named by its place (``architecture.modules[0]``).
+
+    Examples
+    --------
+    >>> architecture_shapes({"type": "Sequential", "modules": [
+    ...     {"type": "Linear", "in_features": 2, "out_features": 3}, {"type": "ReLU"}]}, Path("c"))
+    {'0.weight': (2, 3), '0.bias': (3,)}
     """
-    where = f"architecture{'.' + prefix.rstrip('.') if prefix else ''}"
     if depth > MAX_MODULE_DEPTH:
         raise ModelFileError(f"{path}: {where} nests containers deeper than {MAX_MODULE_DEPTH}")
     if not isinstance(architecture, dict) or not isinstance(architecture.get("type"), str):
@@ -384,13 +393,15 @@ def architecture_shapes(
     kind, shapes = architecture["type"], {}
     if kind == "Sequential" and isinstance(architecture.get("modules"), list):
         for index, child in enumerate(architecture["modules"]):
-            shapes |= architecture_shapes(child, path, f"{prefix}{index}.", depth + 1)
+            shapes |= architecture_shapes(
+                child, path, f"{prefix}{index}.", depth + 1, f"{where}.modules[{index}]"
+            )
     elif kind == "Residual" and "block" in architecture:
-        shapes |= architecture_shapes(architecture["block"], path, f"{prefix}block.", depth + 1)
+        block = architecture["block"]
+        shapes |= architecture_shapes(block, path, f"{prefix}block.", depth + 1, f"{where}.block")
     elif kind == "Linear":
-        n_in, n_out = (
-            _width(architecture, key, path, where) for key in ("in_features", "out_features")
-        )
+        n_in = _width(architecture, "in_features", path, where)
+        n_out = _width(architecture, "out_features", path, where)
         shapes[f"{prefix}weight"] = (n_in, n_out)
         if architecture.get("bias", True):
             shapes[f"{prefix}bias"] = (n_out,)
