@@ -333,12 +333,34 @@ def load_with_config(
     """:func:`load`, also returning the checked ``config.json`` (with its ``metadata``).
 
     Use this rather than ``read_config`` then ``load``: the config returned is the one the
-    model was built from, checked against the manifest in the same pass.
+    model was built from, checked against the manifest in the same pass. When another process
+    swaps a new model into the folder while it is read (the files then disagree with the
+    manifest read first), the new model is read again, whole.
     """
+    directory = _directory(path)
+    for attempt in range(3):
+        before = _identity(directory)
+        try:
+            return _load_once(directory, max_bytes)
+        except ModelFileError:
+            if attempt == 2 or _identity(directory) == before:
+                raise
+            # another process published a new model mid-read: read the new one whole
+    raise AssertionError("unreachable")
+
+
+def _identity(directory: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(directory)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _load_once(directory: Path, max_bytes: int) -> tuple[Any, dict[str, Any]]:
     from retroprop.nn.config import module_from_config
 
     st_numpy = _safetensors_numpy()
-    directory = _directory(path)
     config, manifest = _read_checked_config(directory, max_bytes)
     weights = _read_weights(directory, config, manifest, max_bytes)
     for name, entry in (manifest or {}).items():
