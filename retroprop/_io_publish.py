@@ -47,7 +47,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory lock
     fcntl = None
 
-__all__ = ["SaveError", "staged_folder", "is_model_folder", "write_manifest"]
+__all__ = ["SaveError", "staged_folder", "is_model_folder", "write_manifest", "describe"]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -66,15 +66,19 @@ class SaveError(OSError):
     ('cannot save to /x: no space left on device', True, True)
     """
 
-    def __init__(self, message: str, code: int | None = None) -> None:
+    def __init__(self, message: str, code: int | None = None, reason: str | None = None) -> None:
         super().__init__(code, message)
         self.message = message
+        self.reason = reason  # the bare cause ("No space left on device"), when an OSError
 
     def __str__(self) -> str:
         return self.message
 
 
-def _describe(error: OSError) -> str:
+def describe(error: OSError) -> str:
+    """The cause of ``error`` in a few words: its reason, and the file when it names one."""
+    if isinstance(error, SaveError) and error.reason:
+        return error.reason
     reason = error.strerror or str(error)
     return f"{reason} ({error.filename})" if error.filename else reason
 
@@ -318,7 +322,10 @@ def staged_folder(path: str | os.PathLike[str], *, overwrite: bool = False) -> I
                     _publish(stage, target)
             finally:
                 shutil.rmtree(stage, ignore_errors=True)
-    except SaveError:
-        raise
+    except SaveError as error:
+        if not error.reason:  # already about the target: the lock, a file in the way
+            raise
+        raise SaveError(f"cannot save to {target}: {error.reason}", error.errno) from error
     except OSError as error:
-        raise SaveError(f"cannot save to {target}: {_describe(error)}", error.errno) from error
+        reason = describe(error)
+        raise SaveError(f"cannot save to {target}: {reason}", error.errno, reason) from error

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from retroprop._io_publish import SaveError, staged_folder
+from retroprop._io_publish import SaveError, describe, staged_folder
 from retroprop._io_validate import (
     CONFIG_FILE,
     DEFAULT_MAX_BYTES,
@@ -78,6 +78,12 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
     one, and no temporary file. The file gets a normal mode (0666 less the umask), not
     ``mkstemp``'s 0600.
 
+    Raises
+    ------
+    SaveError
+        An ``OSError`` whose message names ``path`` and the cause (no space, permission denied,
+        is a directory, not a directory), in one line.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -89,6 +95,17 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        _replace_with(path, payload)
+    except SaveError:
+        raise
+    except OSError as error:
+        reason = describe(error)
+        raise SaveError(f"cannot write {path}: {reason}", error.errno, reason) from error
+    return path
+
+
+def _replace_with(path: Path, payload: bytes) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         try:
@@ -106,7 +123,6 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    return path
 
 
 def _safetensors_numpy():

@@ -20,7 +20,13 @@ import pytest
 
 import retroprop as rp
 from retroprop import _io_publish, nn
-from retroprop.io import SaveError, load_with_config, staged_folder, write_model_files
+from retroprop.io import (
+    SaveError,
+    atomic_write,
+    load_with_config,
+    staged_folder,
+    write_model_files,
+)
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="fork, flock and signals")
 
@@ -248,3 +254,21 @@ def test_two_concurrent_writers_never_mix_their_files(tmp_path):
     for pid in children:
         assert os.waitpid(pid, 0)[1] == 0
     assert saved_value(target) in {1.0, 2.0} and leftovers(target) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "code", "reason"),
+    [
+        (lambda tmp: tmp, errno.EISDIR, "Is a directory"),
+        (lambda tmp: tmp / "afile" / "x.json", errno.ENOTDIR, "Not a directory"),
+        (lambda tmp: tmp / "missing" / "x.json", errno.ENOENT, "No such file or directory"),
+    ],
+)
+def test_atomic_write_errors_name_the_path_in_one_line(tmp_path, where, code, reason):
+    (tmp_path / "afile").write_text("x")
+    path = where(tmp_path)
+    with pytest.raises(SaveError) as caught:
+        atomic_write(path, "data")
+    assert caught.value.errno == code and isinstance(caught.value, OSError)
+    assert str(caught.value).startswith(f"cannot write {path}: {reason}")
+    assert "\n" not in str(caught.value)
