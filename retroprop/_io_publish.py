@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import glob
 import os
 import secrets
 import shutil
@@ -249,11 +250,11 @@ def _publish(stage: Path, target: Path) -> None:
 
 def _clear_leftovers(target: Path) -> None:
     """Remove what a killed writer of ``target`` left; restore a folder renamed aside."""
-    parent = target.parent
-    asides = sorted(parent.glob(f".{target.name}.old-*"))
+    parent, name = target.parent, glob.escape(target.name)
+    asides = sorted(parent.glob(f".{name}.old-*"))
     if asides and not os.path.lexists(target):
         os.rename(asides.pop(), target)
-    for leftover in [*asides, *parent.glob(f".{target.name}.staging-*")]:
+    for leftover in [*asides, *parent.glob(f".{name}.staging-*")]:
         shutil.rmtree(leftover, ignore_errors=True)
 
 

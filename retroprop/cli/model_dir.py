@@ -39,8 +39,8 @@ class SavedRun:
     target: Target | None
 
 
-def open_model(path: str) -> SavedRun:
-    """Load a model folder; missing, foreign, edited or malformed folders raise CLIError.
+def open_model(path: str, *, max_bytes: int | None = None) -> SavedRun:
+    """Load a model folder (``max_bytes``: see ``rp.load``); bad folders raise CLIError.
 
     The folder is read once by ``load_with_config``: the manifest, the config and the weights
     are all checked before the model is built, so the metadata used here is the one verified.
@@ -52,12 +52,12 @@ def open_model(path: str) -> SavedRun:
         When loading raises ``ModelFileError`` (missing, incomplete, corrupt, edited, too large,
         not written by retroprop), or the stored preprocessing is unreadable.
     """
-    from retroprop.io import ModelFileError, load_with_config
+    from retroprop.io import DEFAULT_MAX_BYTES, ModelFileError, load_with_config
 
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            model, config = load_with_config(path)
+            model, config = load_with_config(path, max_bytes=max_bytes or DEFAULT_MAX_BYTES)
     except ModelFileError as error:
         raise CLIError(str(error), hint="give the folder `retroprop train --out` wrote") from error
     for warning in caught:

@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
-from retroprop.io import ModelFileError, load_with_config, save
+from retroprop.io import DEFAULT_MAX_BYTES, ModelFileError, load_with_config, save
 from retroprop.sklearn._predictor import float64_copy
 
 __all__ = ["save_estimator", "load_estimator", "check_record", "METADATA_KEY"]
@@ -252,7 +252,9 @@ def save_estimator(estimator: Any, path: Any) -> Path:
     return save(estimator.model_, path, metadata={METADATA_KEY: record})
 
 
-def load_estimator(path: Any, expected: type | None = None) -> Any:
+def load_estimator(
+    path: Any, expected: type | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Any:
     """Load an estimator saved by :func:`save_estimator`.
 
     Parameters
@@ -261,6 +263,8 @@ def load_estimator(path: Any, expected: type | None = None) -> Any:
         The directory.
     expected : class, optional
         Raise ValueError unless the saved estimator is of this class.
+    max_bytes : int, default retroprop.io.DEFAULT_MAX_BYTES
+        The largest weights file accepted (see :func:`retroprop.load`).
 
     Raises
     ------
@@ -272,7 +276,7 @@ def load_estimator(path: Any, expected: type | None = None) -> Any:
     from retroprop.sklearn.classifier import MLPClassifier
     from retroprop.sklearn.regressor import MLPRegressor
 
-    model, config = load_with_config(path)
+    model, config = load_with_config(path, max_bytes=max_bytes)
     where = Path(path) / "config.json"
     record = config["metadata"].get(METADATA_KEY)
     if record is None:
