@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from retroprop.diagnostics.probes import Probe, linear_layers
+from retroprop.grad_mode import enable_grad
+from retroprop.nn.inference import evaluating
 from retroprop.nn.module import Module
 from retroprop.tensor import Tensor
 from retroprop.training.objectives import resolve_loss
@@ -233,13 +235,12 @@ def explain(
 
     params = list(model.parameters())
     saved_grads = [p.grad for p in params]
-    was_training = model.training
     probe = Probe(model)
     try:
         for p in params:
             p.grad = None
-        model.eval()
-        with probe:
+        # Evaluation mode (modes restored after), but with a graph: the trace needs backward.
+        with evaluating(model), enable_grad(), probe:
             output = model(Tensor(example))
             width = 1 if output.ndim == 1 else output.shape[1]
             if objective.kind == "multiclass":
@@ -269,7 +270,6 @@ def explain(
     finally:
         for p, grad in zip(params, saved_grads, strict=True):
             p.grad = grad
-        model.train(was_training)
     return Explanation(
         layers=traces,
         x=example[0],
