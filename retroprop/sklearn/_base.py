@@ -241,8 +241,9 @@ class BaseMLP(BaseEstimator):
         elif architecture != self._architecture:
             raise ValueError(self._architecture_change(architecture))
         self._start_tracking()
-        trainer, monitor = self._trainer(X, y, sample_weight, kind, random_state, incremental)
-        trainer.callbacks.extend(user_callbacks)
+        trainer, monitor = self._trainer(
+            X, y, sample_weight, kind, random_state, incremental, user_callbacks
+        )
         self.history_ = trainer.run()
         self.model_.zero_grad()
         self.model_.eval()
@@ -284,6 +285,7 @@ class BaseMLP(BaseEstimator):
         kind: str,
         random_state: np.random.RandomState,
         incremental: bool,
+        user_callbacks: list[Any],
     ) -> tuple[Trainer, EpochMonitor]:
         """The run: checked rows as Datasets (split when early stopping), loss and stopping rule."""
         dtype = np.dtype(self.dtype)
@@ -320,7 +322,7 @@ class BaseMLP(BaseEstimator):
             shuffle=self.shuffle,
             rng=np.random.default_rng(seed := int(random_state.randint(_SEED_LIMIT))),
             seed=seed,
-            callbacks=[monitor],
+            callbacks=[monitor, *user_callbacks],
             verbose=int(self.verbose),
         )
         return trainer, monitor
