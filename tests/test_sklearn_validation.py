@@ -72,3 +72,14 @@ def test_classifier_split_that_would_leave_a_class_out_of_training():
             assert not hasattr(clf, "history_")
             return
     pytest.fail("no seed put class 2 on the validation side")
+
+
+def test_the_estimator_checks_x_in_the_dtype_it_trains_in():
+    X = np.array([[1e39], [1.0], [2.0]])  # finite in float64, inf in float32
+    with pytest.raises(ValueError, match="too large for dtype\\('float32'\\)"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            MLPRegressor(max_iter=1).fit(X, [1.0, 2.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter=1 does not converge
+        MLPRegressor(max_iter=1, dtype="float64").fit(X / 1e30, [1.0, 2.0, 3.0])  # no overflow
