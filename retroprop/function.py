@@ -72,6 +72,7 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     parents: tuple[Any, ...]
     _saved: tuple[Any, ...] | None
+    _versions: list[int | None] | None = None  # each input's ``_version`` at forward time
 
     @staticmethod
     def forward(ctx: Function, *arrays: Any, **options: Any) -> Any:
@@ -84,7 +85,11 @@ class Function:
         raise NotImplementedError
 
     def save_for_backward(self, *arrays: Any) -> None:
-        """Keep references (not copies) to arrays the backward pass needs."""
+        """Keep references (not copies) to arrays the backward pass needs.
+
+        Nothing is copied, so ``backward()`` checks that no saved input (or output) was changed
+        in place in between (its ``_version`` moved on): it raises rather than use new values.
+        """
         self._saved = arrays
 
     @property
@@ -127,13 +132,16 @@ class Function:
         ctx._saved = ()
         arrays = []
         needs = []
+        versions = []  # what backward checks the saved inputs against (see check_saved_versions)
         for value in inputs:
             if isinstance(value, Tensor):
-                arrays.append(value.data)
+                arrays.append(value._data)
                 needs.append(value.requires_grad)
+                versions.append(value._version)
             else:
                 arrays.append(value)
                 needs.append(False)
+                versions.append(None)
         ctx.needs_input_grad = needs = tuple(needs)
         try:
             data = cls.forward(ctx, *arrays, **options)
@@ -145,6 +153,7 @@ class Function:
             data = np.asarray(data)
         if _GradMode.enabled and True in needs:
             ctx.parents = inputs
+            ctx._versions = versions
             return Tensor._from_op(data, ctx)
         return Tensor._from_op(data, None)
 
@@ -154,6 +163,45 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name} backward>"
+
+
+def check_saved_versions(node: Function, output: Tensor) -> None:
+    """Raise if a value ``node`` saved was changed in place after its forward pass.
+
+    ``output`` is the tensor ``node`` produced. Called by the backward walk before
+    ``node.backward``; the common case (no version moved) is one comparison per input.
+
+    Raises
+    ------
+    RuntimeError
+        Naming the op, which input (or the output), its shape and dtype and both versions,
+        as PyTorch's "one of the variables needed for gradient computation has been modified
+        by an inplace operation".
+    """
+    for position, (parent, version) in enumerate(zip(node.parents, node._versions, strict=True)):
+        if version is not None and parent._version != version:
+            _refuse_if_saved(node, parent, f"input {position}", version)
+    if output._version:
+        _refuse_if_saved(node, output, "output", 0)
+
+
+def _refuse_if_saved(node: Function, tensor: Tensor, role: str, version: int) -> None:
+    array = tensor._data
+    for saved in node._saved or ():
+        same = saved is array or (
+            isinstance(saved, np.ndarray)
+            and isinstance(array, np.ndarray)
+            and np.shares_memory(saved, array)
+        )
+        if same:
+            raise RuntimeError(
+                "one of the values needed for gradient computation has been modified by an "
+                f"in-place operation: {role} of {node.name} ({type(tensor).__name__} of shape "
+                f"{tuple(array.shape)}, {array.dtype}) was saved at version {version} and is "
+                f"now at version {tensor._version} (changed by optimizer.step(), "
+                "load_state_dict(), an nn.init function or an assignment to .data). Call "
+                "backward() before changing it, or run the forward pass again."
+            )
 
 
 def _describe(arrays: list[Any]) -> str:

@@ -368,8 +368,12 @@ class Module:
                     f"model holds {target.dtype}"
                 )
             updates.append((target, value))
+        owners = {id(param._data): param for param in self.parameters()}
         for target, value in updates:
             np.copyto(target, value, casting="same_kind")
+            owner = owners.get(id(target))
+            if owner is not None:
+                owner._version += 1  # a graph that saved the old values must not use these
         return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- description
