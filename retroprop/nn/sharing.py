@@ -108,7 +108,7 @@ def build_root(config: Mapping[str, Any], build: Callable[[Mapping[str, Any]], M
     finally:
         _building.reset(token)
     if isinstance(root, _Reference):
-        raise ValueError(f"module_from_config: the outermost module cannot be a ref ({config!r})")
+        raise ValueError(f"module_from_config: {config!r} is a ref outside a model")
     _resolve_references(root)
     if ties is not None:
         _tie_parameters(root, ties)
@@ -122,27 +122,31 @@ def reference(config: Mapping[str, Any]) -> Module:
         raise ValueError(
             f"module_from_config: a reference is exactly {{'ref': 'dotted.name'}}, got {config!r}"
         )
-    if not building():
-        raise ValueError(f"module_from_config: {config!r} refers to no module outside a model")
     return _Reference(target)
 
 
 def _resolve_references(root: Module) -> None:
-    places = [(name, m) for name, m in _walk(root) if isinstance(m, _Reference)]
-    for name, placeholder in places:
-        target = placeholder.target
-        if target == name or name.startswith(f"{target}.") or not target:
+    order = [name for name, _ in _walk(root)]
+    position = {name: index for index, name in enumerate(order)}
+    targets = {name: m.target for name, m in _walk(root) if isinstance(m, _Reference)}
+    for name, target in targets.items():
+        if not target or target == name or name.startswith(f"{target}."):
             raise ValueError(
                 f"module_from_config: '{name}' refers to '{target}', which contains it"
             )
-        module = _module_at(root, target, f"the ref at '{name}'")
-        if isinstance(module, _Reference):
+        if target in targets:
             raise ValueError(
                 f"module_from_config: '{name}' refers to '{target}', itself a ref; refer to "
-                f"'{module.target}'"
+                f"'{targets[target]}'"
             )
+        if position.get(target, len(order)) > position[name]:
+            raise ValueError(
+                f"module_from_config: the ref at '{name}' names no module '{target}' written "
+                "before it"
+            )
+    for name, target in targets.items():
         parent_name, _, child = name.rpartition(".")
-        _module_at(root, parent_name, "")._modules[child] = module
+        _module_at(root, parent_name, "")._modules[child] = _module_at(root, target, "")
 
 
 def _tie_parameters(root: Module, ties: Any) -> None:
