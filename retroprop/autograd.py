@@ -8,7 +8,7 @@
    dJ/d(input) per input, which is summed back to the input's shape if it was broadcast and
    added to what the input's other uses contributed (the course's sum over k);
 3. before a node's backward, checks that none of the values it saved was changed in place
-   since the forward pass (the inputs' ``_version``), and raises if one was;
+   since the forward pass (see ``Tensor._version``), and raises if one was;
 4. stores the total in ``.grad`` for the leaves (accumulating, as PyTorch does) and for tensors
    that asked to ``retain_grad()``, and frees each node's saved arrays unless ``retain_graph``.
 """
@@ -18,6 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from retroprop.tensor import _CHANGES  # autograd is imported at the end of tensor.py
 
 if TYPE_CHECKING:
     from retroprop.function import Function
@@ -85,8 +87,6 @@ def _owned(grad: np.ndarray, taken: set[int]) -> np.ndarray:
 
 
 def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    from retroprop.function import check_saved_versions  # function.py imports tensor.py
-
     order = _topological_order(root)
     pending: dict[Tensor, np.ndarray] = {root: seed}
     taken: set[int] = {id(seed)}
@@ -109,8 +109,8 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 node.grad = np.asarray(node.grad + grad)
         if grad_fn is None:
             continue
-        if grad_fn._saved and grad_fn._versions is not None:
-            check_saved_versions(grad_fn, node)
+        if grad_fn._changes != _CHANGES[0] and grad_fn._saved and grad_fn._changes is not None:
+            _check_saved_versions(grad_fn, node)  # something changed in place since forward
         input_grads = grad_fn.backward(grad_fn, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
@@ -136,3 +136,9 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             pending[parent] = input_grad if previous is None else previous + input_grad
         if not retain_graph:
             grad_fn._release()
+
+
+def _check_saved_versions(node: Function, output: Tensor) -> None:
+    from retroprop.function import check_saved_versions  # function.py imports tensor.py
+
+    check_saved_versions(node, output)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from retroprop.grad_mode import _GradMode
-from retroprop.tensor import Tensor
+from retroprop.tensor import _CHANGES, Tensor
 
 __all__ = ["Function", "ShapeError"]
 
@@ -72,7 +72,7 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     parents: tuple[Any, ...]
     _saved: tuple[Any, ...] | None
-    _versions: list[int | None] | None = None  # each input's ``_version`` at forward time
+    _changes: int | None = None  # the count of in-place changes at forward time
 
     @staticmethod
     def forward(ctx: Function, *arrays: Any, **options: Any) -> Any:
@@ -132,16 +132,13 @@ class Function:
         ctx._saved = ()
         arrays = []
         needs = []
-        versions = []  # what backward checks the saved inputs against (see check_saved_versions)
         for value in inputs:
             if isinstance(value, Tensor):
                 arrays.append(value._data)
                 needs.append(value.requires_grad)
-                versions.append(value._version)
             else:
                 arrays.append(value)
                 needs.append(False)
-                versions.append(None)
         ctx.needs_input_grad = needs = tuple(needs)
         try:
             data = cls.forward(ctx, *arrays, **options)
@@ -153,7 +150,7 @@ class Function:
             data = np.asarray(data)
         if _GradMode.enabled and True in needs:
             ctx.parents = inputs
-            ctx._versions = versions
+            ctx._changes = _CHANGES[0]  # backward checks what changed since (check_saved_versions)
             return Tensor._from_op(data, ctx)
         return Tensor._from_op(data, None)
 
@@ -168,24 +165,25 @@ class Function:
 def check_saved_versions(node: Function, output: Tensor) -> None:
     """Raise if a value ``node`` saved was changed in place after its forward pass.
 
-    ``output`` is the tensor ``node`` produced. Called by the backward walk before
-    ``node.backward``; the common case (no version moved) is one comparison per input.
+    ``output`` is the tensor ``node`` produced. The backward walk calls it before
+    ``node.backward`` only when some tensor changed in place since the forward pass.
 
     Raises
     ------
     RuntimeError
-        Naming the op, which input (or the output), its shape and dtype and both versions,
-        as PyTorch's "one of the variables needed for gradient computation has been modified
-        by an inplace operation".
+        Naming the op, which input (or the output), its shape, dtype and version, as PyTorch's
+        "one of the variables needed for gradient computation has been modified by an inplace
+        operation".
     """
-    for position, (parent, version) in enumerate(zip(node.parents, node._versions, strict=True)):
-        if version is not None and parent._version != version:
-            _refuse_if_saved(node, parent, f"input {position}", version)
-    if output._version:
-        _refuse_if_saved(node, output, "output", 0)
+    since = node._changes or 0
+    for position, parent in enumerate(node.parents):
+        if isinstance(parent, Tensor) and getattr(parent, "_changed_at", 0) > since:
+            _refuse_if_saved(node, parent, f"input {position}")
+    if getattr(output, "_changed_at", 0) > since:
+        _refuse_if_saved(node, output, "output")
 
 
-def _refuse_if_saved(node: Function, tensor: Tensor, role: str, version: int) -> None:
+def _refuse_if_saved(node: Function, tensor: Tensor, role: str) -> None:
     array = tensor._data
     for saved in node._saved or ():
         same = saved is array or (
@@ -197,8 +195,8 @@ def _refuse_if_saved(node: Function, tensor: Tensor, role: str, version: int) ->
             raise RuntimeError(
                 "one of the values needed for gradient computation has been modified by an "
                 f"in-place operation: {role} of {node.name} ({type(tensor).__name__} of shape "
-                f"{tuple(array.shape)}, {array.dtype}) was saved at version {version} and is "
-                f"now at version {tensor._version} (changed by optimizer.step(), "
+                f"{tuple(array.shape)}, {array.dtype}) was changed after the forward pass saved "
+                f"it, and is now at version {tensor._version} (by optimizer.step(), "
                 "load_state_dict(), an nn.init function or an assignment to .data). Call "
                 "backward() before changing it, or run the forward pass again."
             )

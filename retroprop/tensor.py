@@ -30,6 +30,10 @@ __all__ = ["Tensor", "tensor"]
 
 GradHook = Callable[[np.ndarray], "np.ndarray | None"]
 
+# In-place changes counted so far, all tensors together. An op records the count when it saves
+# its values, so a backward pass with no change since then checks nothing more (the fast path).
+_CHANGES = [0]
+
 
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
@@ -51,13 +55,15 @@ class Tensor:
         The op that produced this tensor (None for a leaf).
     _version : int
         How many in-place changes retroprop made to the values (PyTorch's version counter):
-        ``.data`` assignment, optimiser steps, ``load_state_dict``, the ``nn.init`` functions.
-        An op records it for the values it saves; ``backward()`` refuses changed ones.
+        ``.data`` assignment, optimiser steps, ``load_state_dict``, the ``nn.init`` functions,
+        each through ``_bump_version()``. ``backward()`` refuses a value an op saved if it was
+        changed after the forward pass.
     """
 
     __slots__ = (
         "_data",
         "_version",
+        "_changed_at",
         "grad",
         "requires_grad",
         "grad_fn",
@@ -96,9 +102,17 @@ class Tensor:
         return out
 
     # ---------------------------------------------------------------- properties
+    def _bump_version(self) -> None:
+        """Count an in-place change of the values (see ``_version``)."""
+        self._version += 1
+        _CHANGES[0] += 1
+        self._changed_at = _CHANGES[0]
+
     def _set_data(self, array: np.ndarray) -> None:
         self._data = array
-        self._version += 1
+        self._version += 1  # _bump_version(), inlined: optimisers assign on every step
+        _CHANGES[0] += 1
+        self._changed_at = _CHANGES[0]
 
     # A C getter (attrgetter) keeps reading ``.data`` nearly as fast as a plain attribute.
     data = property(operator.attrgetter("_data"), _set_data, doc="The values (see the class).")

@@ -317,7 +317,7 @@ def _array(tensor: Any, filling: bool = True) -> np.ndarray:
             f"{type(tensor).__name__}"
         )
     if filling and isinstance(tensor, Tensor):
-        tensor._version += 1
+        tensor._bump_version()
     return array
 
 

@@ -373,7 +373,7 @@ class Module:
             np.copyto(target, value, casting="same_kind")
             owner = owners.get(id(target))
             if owner is not None:
-                owner._version += 1  # a graph that saved the old values must not use these
+                owner._bump_version()  # a graph that saved the old values must not use these
         return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- description
