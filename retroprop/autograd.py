@@ -8,7 +8,7 @@
    dJ/d(input) per input, which is summed back to the input's shape if it was broadcast and
    added to what the input's other uses contributed (the course's sum over k);
 3. before a node's backward, checks that none of the values it saved was changed in place
-   since the forward pass (see ``Tensor._version``), and raises if one was;
+   since the forward pass (:mod:`retroprop.version_counter`), and raises if one was;
 4. stores the total in ``.grad`` for the leaves (accumulating, as PyTorch does) and for tensors
    that asked to ``retain_grad()``, and frees each node's saved arrays unless ``retain_graph``.
 """
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retroprop.tensor import _CHANGES  # autograd is imported at the end of tensor.py
+from retroprop.version_counter import CHANGES, check_saved_versions
 
 if TYPE_CHECKING:
     from retroprop.function import Function
@@ -109,8 +109,8 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 node.grad = np.asarray(node.grad + grad)
         if grad_fn is None:
             continue
-        if grad_fn._changes != _CHANGES[0] and grad_fn._saved and grad_fn._changes is not None:
-            _check_saved_versions(grad_fn, node)  # something changed in place since forward
+        if grad_fn._changes != CHANGES[0] and grad_fn._saved and grad_fn._changes is not None:
+            check_saved_versions(grad_fn, node)  # something changed in place since forward
         input_grads = grad_fn.backward(grad_fn, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
@@ -136,9 +136,3 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             pending[parent] = input_grad if previous is None else previous + input_grad
         if not retain_graph:
             grad_fn._release()
-
-
-def _check_saved_versions(node: Function, output: Tensor) -> None:
-    from retroprop.function import check_saved_versions  # function.py imports tensor.py
-
-    check_saved_versions(node, output)

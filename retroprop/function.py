@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from retroprop.grad_mode import _GradMode
-from retroprop.tensor import _CHANGES, Tensor
+from retroprop.tensor import Tensor
+from retroprop.version_counter import CHANGES
 
 __all__ = ["Function", "ShapeError"]
 
@@ -150,7 +151,7 @@ class Function:
             data = np.asarray(data)
         if _GradMode.enabled and True in needs:
             ctx.parents = inputs
-            ctx._changes = _CHANGES[0]  # backward checks what changed since (check_saved_versions)
+            ctx._changes = CHANGES[0]  # backward checks what changed in place since then
             return Tensor._from_op(data, ctx)
         return Tensor._from_op(data, None)
 
@@ -160,46 +161,6 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name} backward>"
-
-
-def check_saved_versions(node: Function, output: Tensor) -> None:
-    """Raise if a value ``node`` saved was changed in place after its forward pass.
-
-    ``output`` is the tensor ``node`` produced. The backward walk calls it before
-    ``node.backward`` only when some tensor changed in place since the forward pass.
-
-    Raises
-    ------
-    RuntimeError
-        Naming the op, which input (or the output), its shape, dtype and version, as PyTorch's
-        "one of the variables needed for gradient computation has been modified by an inplace
-        operation".
-    """
-    since = node._changes or 0
-    for position, parent in enumerate(node.parents):
-        if isinstance(parent, Tensor) and getattr(parent, "_changed_at", 0) > since:
-            _refuse_if_saved(node, parent, f"input {position}")
-    if getattr(output, "_changed_at", 0) > since:
-        _refuse_if_saved(node, output, "output")
-
-
-def _refuse_if_saved(node: Function, tensor: Tensor, role: str) -> None:
-    array = tensor._data
-    for saved in node._saved or ():
-        same = saved is array or (
-            isinstance(saved, np.ndarray)
-            and isinstance(array, np.ndarray)
-            and np.shares_memory(saved, array)
-        )
-        if same:
-            raise RuntimeError(
-                "one of the values needed for gradient computation has been modified by an "
-                f"in-place operation: {role} of {node.name} ({type(tensor).__name__} of shape "
-                f"{tuple(array.shape)}, {array.dtype}) was changed after the forward pass saved "
-                f"it, and is now at version {tensor._version} (by optimizer.step(), "
-                "load_state_dict(), an nn.init function or an assignment to .data). Call "
-                "backward() before changing it, or run the forward pass again."
-            )
 
 
 def _describe(arrays: list[Any]) -> str:

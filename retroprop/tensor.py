@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retroprop.backend import is_floating
+from retroprop.version_counter import bump_version
 
 if TYPE_CHECKING:
     from retroprop.function import Function
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["Tensor", "tensor"]
 
 GradHook = Callable[[np.ndarray], "np.ndarray | None"]
-
-# In-place changes counted so far, all tensors together. An op records the count when it saves
-# its values, so a backward pass with no change since then checks nothing more (the fast path).
-_CHANGES = [0]
 
 
 class Tensor:
@@ -44,8 +41,7 @@ class Tensor:
     Attributes
     ----------
     data : numpy.ndarray
-        The values. Assigning ``tensor.data = array`` (``p.data -= lr * g`` too) counts as an
-        in-place change: it bumps ``_version``.
+        The values; assigning them (``t.data = a``, ``p.data -= lr * g``) bumps ``_version``.
     grad : numpy.ndarray or None
         dJ/d(this tensor), same shape and dtype as ``data``; None until a backward pass reaches
         a leaf that requires grad. Accumulates across backward calls.
@@ -54,10 +50,7 @@ class Tensor:
     grad_fn : Function or None
         The op that produced this tensor (None for a leaf).
     _version : int
-        How many in-place changes retroprop made to the values (PyTorch's version counter):
-        ``.data`` assignment, optimiser steps, ``load_state_dict``, the ``nn.init`` functions,
-        each through ``_bump_version()``. ``backward()`` refuses a value an op saved if it was
-        changed after the forward pass.
+        In-place changes so far (PyTorch's version counter): :mod:`retroprop.version_counter`.
     """
 
     __slots__ = (
@@ -102,17 +95,9 @@ class Tensor:
         return out
 
     # ---------------------------------------------------------------- properties
-    def _bump_version(self) -> None:
-        """Count an in-place change of the values (see ``_version``)."""
-        self._version += 1
-        _CHANGES[0] += 1
-        self._changed_at = _CHANGES[0]
-
     def _set_data(self, array: np.ndarray) -> None:
         self._data = array
-        self._version += 1  # _bump_version(), inlined: optimisers assign on every step
-        _CHANGES[0] += 1
-        self._changed_at = _CHANGES[0]
+        bump_version(self)
 
     # A C getter (attrgetter) keeps reading ``.data`` nearly as fast as a plain attribute.
     data = property(operator.attrgetter("_data"), _set_data, doc="The values (see the class).")

@@ -36,6 +36,7 @@ import numpy as np
 
 from retroprop.random import default_generator
 from retroprop.tensor import Tensor
+from retroprop.version_counter import bump_version
 
 __all__ = [
     "calculate_gain",
@@ -317,7 +318,7 @@ def _array(tensor: Any, filling: bool = True) -> np.ndarray:
             f"{type(tensor).__name__}"
         )
     if filling and isinstance(tensor, Tensor):
-        tensor._bump_version()
+        bump_version(tensor)
     return array
 
 

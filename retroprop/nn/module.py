@@ -17,6 +17,7 @@ import numpy as np
 
 from retroprop.nn.parameter import Parameter
 from retroprop.tensor import Tensor
+from retroprop.version_counter import bump_version
 
 __all__ = ["Module", "IncompatibleKeys"]
 
@@ -373,7 +374,7 @@ class Module:
             np.copyto(target, value, casting="same_kind")
             owner = owners.get(id(target))
             if owner is not None:
-                owner._bump_version()  # a graph that saved the old values must not use these
+                bump_version(owner)  # a graph that saved the old values must not use these
         return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- description
