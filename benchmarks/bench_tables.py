@@ -30,7 +30,8 @@ Then, interleaved on each table:
   MLPClassifier / MLPRegressor with their defaults and ``early_stopping=True`` (the regressor
   learns the standardised target through TransformedTargetRegressor, as retroprop's command
   does: on the raw scale of a price, 200 Adam epochs at lr 1e-3 end far from a fit, R² < 0);
-- HistGradientBoosting{Classifier,Regressor} with its defaults after the same preprocessing.
+- HistGradientBoosting{Classifier,Regressor} with its defaults, on the numbers as they are
+  (gaps included) and the other columns as ordinal codes (OrdinalEncoder, unknown -> NaN).
 
 Score on the held-out rows: ROC AUC for binary targets (the positive class is the second in
 sorted order, as scikit-learn's ``classes_[1]``), accuracy for multi-class, R² for regression.
@@ -68,7 +69,7 @@ from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 PACKAGES = ["palmerpenguins", "plotnine", "vega_datasets", "ISLP (--no-deps)"]
@@ -199,7 +200,8 @@ def _last_error(done: subprocess.CompletedProcess) -> str:
     """The error of a failed command: from its first 'error' line to the end, on one line."""
     lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
     first = next((i for i, line in enumerate(lines) if "error" in line.lower()), len(lines) - 1)
-    return " / ".join(lines[first:])[:300] if lines else f"exit {done.returncode}, no message"
+    shown = [line if len(line) < 160 else line[:150] + " [...]" for line in lines[first:]]
+    return " / ".join(shown) if lines else f"exit {done.returncode}, no message"
 
 
 def _warnings(text: str) -> list[str]:
@@ -208,20 +210,28 @@ def _warnings(text: str) -> list[str]:
     return [line.strip()[:160] for line in text.splitlines() if any(k in line for k in keys)]
 
 
-def run_retroprop(table: Table, train: Path, test: Path, seed: int) -> Outcome:
-    """``retroprop train`` with its defaults, then ``retroprop predict`` on the held-out rows."""
-    out = train.parent / "rp-model"
+def run_retroprop(table: Table, train: Path, test: Path, seed: int, *extra: str) -> Outcome:
+    """``retroprop train`` with its defaults, then ``retroprop predict`` on the held-out rows.
+
+    A run stopped by missing values is tried again with ``--dropna``, and that second try is
+    recorded as a note (the score stays a failure: the defaults did not train).
+    """
+    out = train.parent / f"rp-model{''.join(extra)}"
     command = [sys.executable, "-m", "retroprop", "train", "--data", str(train)]
     done, wall, cpu = _run([*command, "--target", table.target, "--out", str(out)] + [
-        "--seed", str(seed)
+        "--seed", str(seed), *extra
     ])  # fmt: skip
     outcome = Outcome(wall=wall, cpu=cpu)
     outcome.notes = _warnings(done.stdout + done.stderr)
     if done.returncode != 0:
         outcome.failure = f"train exit {done.returncode}: {_last_error(done)}"
+        if "--dropna" in done.stderr and not extra:
+            again = run_retroprop(table, train, test, seed, "--dropna")
+            shown = "fail" if again.score is None else f"{again.score:.3f}"
+            outcome.notes += [f"with --dropna: score {shown}; {again.failure or ''}"]
+            outcome.notes += [f"with --dropna: {note}" for note in again.notes]
         return outcome
-    metrics = json.loads((out / "metrics.json").read_text())
-    outcome.notes.append(f"metrics.json test: {metrics['metrics']['test']}")
+    outcome.notes += history_notes(table, out, test)
     predictions = train.parent / "rp-predictions.csv"
     command = [sys.executable, "-m", "retroprop", "predict", "--model", str(out)]
     done, _, _ = _run([*command, "--data", str(test), "--output", str(predictions)])
@@ -236,12 +246,49 @@ def run_retroprop(table: Table, train: Path, test: Path, seed: int) -> Outcome:
         outcome.score = score(table.task, y_true, predicted[f"probability_{positive}"])
     else:
         outcome.score = score(table.task, y_true, predicted["prediction"])
+        outcome.notes += collapse_note(table, y_true, predicted["prediction"])
     return outcome
 
 
-def preprocessing(scale: bool = True) -> ColumnTransformer:
+def history_notes(table: Table, out: Path, test: Path) -> list[str]:
+    """What the run's own files show: overfitting, final table vs curve, the baseline."""
+    metrics = json.loads((out / "metrics.json").read_text())
+    history = pd.read_csv(out / "history.csv")
+    notes = [f"metrics.json test: {metrics['metrics']['test']}"]
+    if metrics["settings"].get("dropped rows (--dropna)"):
+        notes.append(f"--dropna dropped {metrics['settings']['dropped rows (--dropna)']}")
+    if "val_loss" in history:
+        best = int(history["val_loss"].idxmin())
+        low, last = history["val_loss"][best], history["val_loss"].iloc[-1]
+        if last > 1.1 * low:
+            notes.append(
+                f"overfit: val_loss {low:.4g} at epoch {history['epoch'][best]}, "
+                f"{last:.4g} at the end ({metrics['status']})"
+            )
+        final = metrics["metrics"].get("validation", {}).get("loss")
+        if final is not None and abs(final - last) > 1e-3 * max(abs(last), 1e-12):
+            notes.append(f"metrics.json validation loss {final:.4g} != history.csv {last:.4g}")
+    if table.task != "regression":
+        y_test = pd.read_csv(test)[table.target].astype(str)
+        majority = y_test.value_counts(normalize=True).iloc[0]
+        accuracy = metrics["metrics"]["test"].get("accuracy")
+        notes.append(f"majority-class baseline on the held-out rows {majority:.3f}; "
+                     f"metrics.json test accuracy {accuracy}")  # fmt: skip
+    return notes
+
+
+def collapse_note(table: Table, y_true: pd.Series, prediction: pd.Series) -> list[str]:
+    """Regression: the share of the top-decile rows (by target) given one identical value."""
+    if table.task != "regression":
+        return []
+    top = prediction[y_true >= y_true.quantile(0.9)]
+    share = top.value_counts(normalize=True).iloc[0] if len(top) else 0.0
+    return [f"top 10% of held-out rows by target: {share:.0%} share one predicted value"]
+
+
+def preprocessing() -> ColumnTransformer:
     """The standard pipeline's first step: impute and scale numbers, impute and one-hot the rest."""
-    numbers = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
+    numbers = [SimpleImputer(strategy="median"), StandardScaler()]
     categories = make_pipeline(
         SimpleImputer(strategy="constant", fill_value="missing"),
         OneHotEncoder(handle_unknown="ignore", sparse_output=False),
@@ -263,7 +310,22 @@ def sklearn_model(kind: str, task: str, seed: int) -> Pipeline:
     if kind == "mlp":
         return make_pipeline(preprocessing(), MLPClassifier(early_stopping=True, random_state=seed))
     cls = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
-    return make_pipeline(preprocessing(scale=False), cls(random_state=seed))
+    return make_pipeline(codes(), cls(random_state=seed))
+
+
+def codes() -> ColumnTransformer:
+    """HGB's usual input: numbers as they are (gaps included), other columns as ordinal codes.
+
+    A gap stays NaN and an unseen category becomes NaN, which HGB routes as missing. (One-hot
+    columns would do too, but a date per row makes ~1,100 of them and HGB 100x slower.)
+    """
+    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
+    return ColumnTransformer(
+        [
+            ("numbers", "passthrough", make_column_selector(dtype_include="number")),
+            ("categories", encoder, make_column_selector(dtype_exclude="number")),
+        ]
+    )
 
 
 def read_frame(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
