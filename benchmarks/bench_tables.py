@@ -37,7 +37,8 @@ Score on the held-out rows: ROC AUC for binary targets (the positive class is th
 sorted order, as scikit-learn's ``classes_[1]``), accuracy for multi-class, R² for regression.
 A contender that fails is recorded with its message; the run goes on.
 
-Run: ``python benchmarks/bench_tables.py [--quick] [--tables a,b] [--max-rows N] [--seeds 1]``.
+Run: ``python benchmarks/bench_tables.py [--quick] [--tables a,b] [--max-rows N] [--seeds 1]
+[--rp-flags "--lr 0.003 --batch-size 200"]`` (``--rp-flags``: candidate defaults, as options).
 BLAS is pinned to one thread (environment of the retroprop subprocess, threadpoolctl here), so
 the CPU-time ratio compares like with like on a shared machine; use ``nice -n 10`` there.
 """
@@ -50,12 +51,14 @@ import importlib.util
 import json
 import os
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,7 +219,7 @@ def run_retroprop(table: Table, train: Path, test: Path, seed: int, *extra: str)
     A run stopped by missing values is tried again with ``--dropna``, and that second try is
     recorded as a note (the score stays a failure: the defaults did not train).
     """
-    out = train.parent / f"rp-model{''.join(extra)}"
+    out = train.parent / f"rp-model-{len(extra)}"
     command = [sys.executable, "-m", "retroprop", "train", "--data", str(train)]
     done, wall, cpu = _run([*command, "--target", table.target, "--out", str(out)] + [
         "--seed", str(seed), *extra
@@ -225,8 +228,8 @@ def run_retroprop(table: Table, train: Path, test: Path, seed: int, *extra: str)
     outcome.notes = _warnings(done.stdout + done.stderr)
     if done.returncode != 0:
         outcome.failure = f"train exit {done.returncode}: {_last_error(done)}"
-        if "--dropna" in done.stderr and not extra:
-            again = run_retroprop(table, train, test, seed, "--dropna")
+        if "--dropna" in done.stderr and "--dropna" not in extra:
+            again = run_retroprop(table, train, test, seed, *extra, "--dropna")
             shown = "fail" if again.score is None else f"{again.score:.3f}"
             outcome.notes += [f"with --dropna: score {shown}; {again.failure or ''}"]
             outcome.notes += [f"with --dropna: {note}" for note in again.notes]
@@ -365,12 +368,14 @@ def run_sklearn(kind: str, table: Table, train: Path, test: Path, seed: int) -> 
 CONTENDERS = ("retroprop", "sklearn MLP", "HGB")
 
 
-def run_table(table: Table, seed: int, max_rows: int | None) -> tuple[int, dict[str, Outcome]]:
+def run_table(
+    table: Table, seed: int, max_rows: int | None, rp_flags: Sequence[str] = ()
+) -> tuple[int, dict[str, Outcome]]:
     """All contenders on one table and seed, in an order that rotates with the seed."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{table.name}-") as folder:
         train, test, n_rows = split_raw(table, Path(folder), seed, max_rows)
         runs = {
-            "retroprop": lambda: run_retroprop(table, train, test, seed),
+            "retroprop": lambda: run_retroprop(table, train, test, seed, *rp_flags),
             "sklearn MLP": lambda: run_sklearn("mlp", table, train, test, seed),
             "HGB": lambda: run_sklearn("hgb", table, train, test, seed),
         }
@@ -428,6 +433,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-rows", type=int, help="cap each table at this many rows")
     parser.add_argument("--seeds", type=int, default=1, help="splits and seeds per table")
     parser.add_argument("--quick", action="store_true", help="3 tables, at most 3,000 rows")
+    parser.add_argument(
+        "--rp-flags",
+        default="",
+        help="options added to `retroprop train`, e.g. '--lr 0.003 --batch-size 200' "
+        "(default: none, the command's own defaults)",
+    )
     args = parser.parse_args(argv)
     names = args.tables.split(",") if args.tables else [t.name for t in TABLES]
     max_rows = args.max_rows
@@ -441,7 +452,7 @@ def main(argv: list[str] | None = None) -> None:
     for table in (t for t in TABLES if t.name in names):
         results: dict[str, list[Outcome]] = {name: [] for name in CONTENDERS}
         for seed in range(args.seeds):
-            n_rows, outcomes = run_table(table, seed, max_rows)
+            n_rows, outcomes = run_table(table, seed, max_rows, shlex.split(args.rp_flags))
             for name, outcome in outcomes.items():
                 results[name].append(outcome)
             print(f"{table.name} seed {seed}: " + ", ".join(
