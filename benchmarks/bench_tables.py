@@ -258,6 +258,7 @@ def history_notes(table: Table, out: Path, test: Path) -> list[str]:
     metrics = json.loads((out / "metrics.json").read_text())
     history = pd.read_csv(out / "history.csv")
     notes = [f"metrics.json test: {metrics['metrics']['test']}"]
+    notes.append(f"training itself (metrics.json seconds): {metrics['seconds']:.1f} s")
     if metrics["settings"].get("dropped rows (--dropna)"):
         notes.append(f"--dropna dropped {metrics['settings']['dropped rows (--dropna)']}")
     if "val_loss" in history:
@@ -269,8 +270,13 @@ def history_notes(table: Table, out: Path, test: Path) -> list[str]:
                 f"{last:.4g} at the end ({metrics['status']})"
             )
         final = metrics["metrics"].get("validation", {}).get("loss")
-        if final is not None and abs(final - last) > 1e-3 * max(abs(last), 1e-12):
-            notes.append(f"metrics.json validation loss {final:.4g} != history.csv {last:.4g}")
+        epoch = metrics.get("best_epoch") or int(history["epoch"].iloc[-1])  # restored weights
+        curve = float(history.loc[history["epoch"] == epoch, "val_loss"].iloc[0])
+        if final is not None and abs(final - curve) > 1e-3 * max(abs(curve), 1e-12):
+            notes.append(
+                f"metrics.json validation loss {final:.4g} != history.csv {curve:.4g} "
+                f"(epoch {epoch}, the weights kept)"
+            )
     if table.task != "regression":
         y_test = pd.read_csv(test)[table.target].astype(str)
         majority = y_test.value_counts(normalize=True).iloc[0]
