@@ -75,6 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except CLIError as error:
         return report(error)
+    except ModuleNotFoundError as error:  # installed without its extras: one line, exit 2
+        from retroprop.cli.extras import missing_extra
+
+        code = missing_extra(error)
+        if code is None:
+            raise
+        return code
     except KeyboardInterrupt:
         print("\nretroprop: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -42,8 +42,8 @@ class TrainConfig:
         Where the data come from and how they are split (``--dataset`` ... ``--validation-size``).
     layers, activation, init, dropout, batch_norm
         The network, as given (``--layers "32,16"``, ...).
-    optimizer, lr, batch_size, epochs, l2, lr_decay, early_stopping
-        The training, as given.
+    optimizer, lr, batch_size, epochs, l2, lr_decay, early_stopping, class_weight, threshold
+        The training, as given (``early_stopping`` 0 or None: off).
     seed : int
         ``--seed``, or a random one drawn once when it was not given.
     out, no_diagnostics, quiet
@@ -61,7 +61,7 @@ class TrainConfig:
     >>> add_train_arguments(parser)
     >>> config = TrainConfig.from_args(parser.parse_args(["--dataset", "xor", "--seed", "1"]))
     >>> config.hidden, config.batch, config.replace(layers="8,8,8").hidden
-    ((32, 16), 32, (8, 8, 8))
+    ((32, 16), 200, (8, 8, 8))
     """
 
     dataset: str | None
@@ -84,6 +84,8 @@ class TrainConfig:
     l2: float
     lr_decay: float | None
     early_stopping: int | None
+    class_weight: str
+    threshold: float
     seed: int
     out: str | None
     no_diagnostics: bool

@@ -24,6 +24,9 @@ __all__ = [
     "predict",
     "evaluate",
     "layer_widths",
+    "logits",
+    "from_logits",
+    "loss_from_logits",
 ]
 
 LOSS_OF_TASK = {
@@ -103,51 +106,92 @@ def raw_outputs(model: Any, X: np.ndarray) -> np.ndarray:
     return output.reshape(len(X), -1)
 
 
-def _from_outputs(output: np.ndarray, target: Target) -> np.ndarray:
-    """Probabilities (n, classes) or values (n,) from the model's raw outputs."""
-    from retroprop import tensor
-    from retroprop.nn.functional import softmax
+def logits(model: Any, X: np.ndarray, target: Target) -> np.ndarray:
+    """What the loss was trained on, float64 (n, outputs): for a binary task the input of the
+    final sigmoid, otherwise the model's outputs. One forward pass."""
+    trained = model[:-1] if target.task == "binary" else model
+    return raw_outputs(trained, X).astype(np.float64)
 
-    output = output.astype(np.float64)
+
+def from_logits(z: np.ndarray, target: Target) -> np.ndarray:
+    """Probabilities (n, classes) or values (n,) from :func:`logits`, in float64.
+
+    Examples
+    --------
+    >>> from_logits(np.array([[0.0], [np.log(3.0)]]), Target("y", "binary", ["a", "b"]))
+    array([[0.5 , 0.5 ],
+           [0.25, 0.75]])
+    """
     with np.errstate(all="ignore"):
         if target.task == "binary":
-            p = output[:, 0]
+            p = 0.5 * (1.0 + np.tanh(0.5 * z[:, 0]))  # sigmoid, without overflow
             return np.column_stack([1.0 - p, p])
         if target.task == "multiclass":
-            return softmax(tensor(output), axis=1).data
-        return output[:, 0] * target.scale + target.mean
+            shifted = z - z.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            return e / e.sum(axis=1, keepdims=True)
+        return z[:, 0] * target.scale + target.mean
+
+
+def loss_from_logits(
+    z: np.ndarray, encoded: np.ndarray, target: Target, weights: np.ndarray | None = None
+) -> float:
+    """The training loss in float64, from the logits: binary ``max(z,0) - z y + log1p(e^-|z|)``,
+    multi-class ``logsumexp(z) - z_y``, regression the squared error on the standardised target;
+    the mean over rows, weighted by ``weights`` as training weighs them.
+
+    Examples
+    --------
+    >>> target = Target("y", "binary", ["a", "b"])
+    >>> round(loss_from_logits(np.array([[40.0]]), np.array([0]), target), 6)  # p = 1 - 4e-18
+    40.0
+    """
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        if target.task == "binary":
+            y = np.asarray(encoded, dtype=np.float64)
+            per_row = np.maximum(z[:, 0], 0) - z[:, 0] * y + np.log1p(np.exp(-np.abs(z[:, 0])))
+        elif target.task == "multiclass":
+            top = z.max(axis=1, keepdims=True)
+            log_sum = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
+            per_row = log_sum - z[np.arange(len(z)), np.asarray(encoded, dtype=np.int64)]
+        else:
+            per_row = (z[:, 0] - np.asarray(encoded, dtype=np.float64)) ** 2
+    if weights is None:
+        return float(np.mean(per_row))
+    weights = np.asarray(weights, dtype=np.float64)
+    return float(np.dot(per_row, weights) / weights.sum())
 
 
 def predict(model: Any, X: np.ndarray, target: Target) -> np.ndarray:
     """Per-class probabilities (n, classes) for classification, values (n,) for regression."""
-    return _from_outputs(raw_outputs(model, X), target)
+    return from_logits(logits(model, X, target), target)
 
 
-def evaluate(model: Any, X: np.ndarray, y: np.ndarray, target: Target) -> dict[str, float]:
-    """The loss (as trained) and the task's metrics on one split, from one forward pass.
+def evaluate(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    target: Target,
+    weights: np.ndarray | None = None,
+    threshold: float = 0.5,
+) -> dict[str, float]:
+    """The loss (as trained, from the logits) and the task's headline metrics on one split,
+    from one forward pass.
 
-    Classification: loss, accuracy. Regression: loss (MSE on the standardised target), and
-    mae, rmse and r2 in the target's own units.
+    Classification: loss, accuracy (binary: positive when p >= ``threshold``). Regression:
+    loss (MSE on the standardised target), and mae, rmse and r2 in the target's own units.
+    The full scores are :func:`retroprop.cli.outputs.evaluate_splits`'s.
     """
-    import retroprop as rp
-    from retroprop.training.objectives import r2_score, resolve_loss
+    from retroprop.cli.metrics import decide
+    from retroprop.training.objectives import r2_score
 
-    objective = resolve_loss(LOSS_OF_TASK[target.task])
-    output = raw_outputs(model, X)
+    z = logits(model, X, target)
     encoded = target.encode(y)
-    if target.task == "multiclass":
-        loss_target = encoded
-    else:
-        loss_target = encoded.reshape(-1, 1).astype(output.dtype)
-    with rp.no_grad(), np.errstate(all="ignore"):
-        try:
-            loss = float(objective.function(rp.tensor(output), loss_target).item())
-        except ValueError:  # non-finite outputs after a divergence
-            loss = float("nan")
-    metrics = {"loss": loss}
-    prediction = _from_outputs(output, target)
+    metrics = {"loss": loss_from_logits(z, encoded, target, weights)}
+    prediction = from_logits(z, target)
     if target.classification:
-        metrics["accuracy"] = float(np.mean(prediction.argmax(axis=1) == encoded))
+        metrics["accuracy"] = float(np.mean(decide(prediction, threshold) == encoded))
         return metrics
     truth = np.asarray(y, dtype=np.float64)
     with np.errstate(all="ignore"):

@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 TASK_NAMES = ("auto", "binary", "multiclass", "regression")
+CLASS_WEIGHTS = ("none", "balanced")
 
 
 def parse_layers(text: str) -> list[int]:
@@ -127,15 +128,16 @@ TRAIN_OPTIONS: tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...] = (
         choices=OPTIMIZERS, default="adam", help="(default: adam)"
     )),
     ("training", ("--lr",), dict(
-        type=float, default=0.01, metavar="RATE", help="learning rate (default: 0.01)"
+        type=float, default=0.003, metavar="RATE", help="learning rate (default: 0.003)"
     )),
     ("training", ("--batch-size",), dict(
-        default="32",
+        default="200",
         metavar="N",
-        help="rows per update: an integer, 1 for stochastic, 'full' for full batch (default: 32)",
+        help="rows per update: an integer (capped at the training rows), 1 for stochastic, "
+        "'full' for full batch (default: 200)",
     )),
     ("training", ("--epochs",), dict(
-        type=int, default=100, help="passes over the data (default: 100)"
+        type=int, default=200, help="the most passes over the data (default: 200)"
     )),
     ("training", ("--l2",), dict(
         type=float, default=0.0, metavar="LAMBDA", help="L2 penalty on the weights"
@@ -147,9 +149,23 @@ TRAIN_OPTIONS: tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...] = (
     )),
     ("training", ("--early-stopping",), dict(
         type=int,
+        default=10,
         metavar="PATIENCE",
         help="stop when the validation loss has not improved for PATIENCE epochs, and keep "
-        "the best weights",
+        "the best epoch's weights; 0: off, train every epoch and keep the last (default: 10)",
+    )),
+    ("training", ("--class-weight",), dict(
+        choices=CLASS_WEIGHTS,
+        default="none",
+        help="classification: 'balanced' weighs each row by the inverse of its class's "
+        "frequency, so a rare class counts as much as a common one (default: none)",
+    )),
+    ("training", ("--threshold",), dict(
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="binary: predict the positive class when its probability is at least P; saved "
+        "with the model and used by predict (default: 0.5)",
     )),
     ("training", ("--seed",), dict(
         type=int, help="seed for the split, the weights and the shuffling"
@@ -223,10 +239,12 @@ def check_options(args: Any) -> None:
         raise CLIError(f"--l2 must be >= 0, got {args.l2}")
     if args.lr_decay is not None and not 0.0 < args.lr_decay <= 1.0:
         raise CLIError(f"--lr-decay is a factor in (0, 1], got {args.lr_decay}")
-    if args.early_stopping is not None and args.early_stopping < 1:
+    if args.early_stopping is not None and args.early_stopping < 0:
         raise CLIError(
-            f"--early-stopping needs a patience of at least 1, got {args.early_stopping}"
+            f"--early-stopping needs a patience of at least 1 (0: off), got {args.early_stopping}"
         )
+    if not 0.0 < args.threshold < 1.0:
+        raise CLIError(f"--threshold is a probability in (0, 1), got {args.threshold}")
     parse_layers(args.layers)
     parse_batch_size(args.batch_size)
     from retroprop.nn.activation import ACTIVATIONS

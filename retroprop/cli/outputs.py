@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from retroprop.cli.files import atomic_write, json_safe, write_history_csv, write_json
-from retroprop.cli.network import evaluate, predict
+from retroprop.cli.network import predict
 from retroprop.cli.prepare import SPLITS, PreparedData
 
 __all__ = [
@@ -42,6 +42,14 @@ class RunResult:
         Split -> {"loss": ..., metric: ...}.
     gradient_flow : retroprop.report.gradient_flow.GradientFlow or None
         The per-layer gradient figures recorded during training.
+    details : dict
+        Classification: per-class scores and the confusion matrix of the held-out split.
+    verdict : retroprop.cli.verdict.Verdict or None
+        The one-line verdict and the findings with the flag to try.
+    command : str
+        The command that reproduces the run, seed included.
+    threshold : float
+        Binary decision threshold (``--threshold``).
     """
 
     history: Any
@@ -50,6 +58,10 @@ class RunResult:
     outcome: str
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     gradient_flow: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+    verdict: Any = None
+    command: str = ""
+    threshold: float = 0.5
 
 
 def default_out_dir(source: str, root: str = "runs") -> Path:
@@ -70,13 +82,76 @@ def default_out_dir(source: str, root: str = "runs") -> Path:
     return path
 
 
-def evaluate_splits(model: Any, data: PreparedData) -> dict[str, dict[str, float]]:
-    """Loss and metrics on each split there is."""
-    return {
-        split: evaluate(model, data.X[split], data.targets[split], data.target)
-        for split in SPLITS
-        if split in data.X
-    }
+def split_weights(data: PreparedData, split: str, class_weight: str = "none") -> Any:
+    """The rows' weights of a split: None, or with ``--class-weight balanced`` the weight of
+    each row's class, fitted on the training rows (n / (k * count))."""
+    if class_weight != "balanced" or not data.target.classification:
+        return None
+    from retroprop.cli.metrics import balanced_weights
+
+    train = data.y("train")
+    per_class = np.zeros(len(data.target.classes))
+    per_class[train] = balanced_weights(train)
+    return per_class[data.y(split)]
+
+
+def _baseline(data: PreparedData, split: str, threshold: float) -> dict[str, float]:
+    """The scores of a model that learned only the training targets: the training class
+    frequencies as probabilities (majority class), or the training mean."""
+    from retroprop.cli.metrics import classification_scores, regression_scores
+    from retroprop.cli.network import loss_from_logits
+
+    target, y = data.target, data.y(split)
+    if target.classification:
+        prior = np.bincount(data.y("train"), minlength=len(target.classes)) / len(data.y("train"))
+        with np.errstate(divide="ignore"):
+            z = np.log(prior) if target.task == "multiclass" else np.log(prior[1:] / prior[:1])
+        loss = loss_from_logits(np.tile(z, (len(y), 1)), y, target)
+        majority = np.zeros((len(y), len(prior)))
+        majority[:, int(np.argmax(prior))] = 1.0
+        return {"loss": loss, **classification_scores(y, majority, threshold)}
+    mean = np.full(len(y), target.mean)
+    truth = np.asarray(data.targets[split], dtype=np.float64)
+    loss = loss_from_logits(np.zeros((len(y), 1)), y, target)
+    return {"loss": loss, **regression_scores(truth, mean)}
+
+
+def evaluate_splits(
+    model: Any, data: PreparedData, threshold: float = 0.5, class_weight: str = "none"
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """The scores of each split there is, and of the baseline on the last held-out split.
+
+    Returns
+    -------
+    metrics : dict
+        Split name (and "baseline (<split>)") -> {"loss": ..., score: ...}: the loss from the
+        logits as training computed it (weighted as training weighed it), then the scores of
+        :mod:`retroprop.cli.metrics`.
+    details : dict
+        Classification: per-class precision/recall/F1 and the confusion matrix of that split.
+    """
+    from retroprop.cli.metrics import class_details, classification_scores, regression_scores
+    from retroprop.cli.network import from_logits, logits, loss_from_logits
+
+    metrics: dict[str, dict[str, float]] = {}
+    details: dict[str, Any] = {}
+    target = data.target
+    splits = [split for split in SPLITS if split in data.X]
+    for split in splits:
+        z = logits(model, data.X[split], target)
+        y = data.y(split)
+        row = {"loss": loss_from_logits(z, y, target, split_weights(data, split, class_weight))}
+        prediction = from_logits(z, target)
+        if target.classification:
+            row.update(classification_scores(y, prediction, threshold))
+            details = {"split": split, **class_details(y, prediction, target.classes, threshold)}
+        else:
+            truth = np.asarray(data.targets[split], dtype=np.float64)
+            row.update(regression_scores(truth, prediction))
+        metrics[split] = row
+    held_out = splits[-1]
+    metrics[f"baseline ({held_out})"] = _baseline(data, held_out, threshold)
+    return metrics, details
 
 
 def results_table(metrics: Mapping[str, Mapping[str, float]]) -> str:
@@ -92,7 +167,10 @@ def results_table(metrics: Mapping[str, Mapping[str, float]]) -> str:
     """
     names = list(dict.fromkeys(k for row in metrics.values() for k in row))
     widths = [max(8, len(n)) for n in names]
-    lines = ["split     " + "".join(f"{n:>{w + 2}}" for n, w in zip(names, widths, strict=True))]
+    first = max([10, *(len(split) + 2 for split in metrics)])
+    lines = [
+        f"{'split':<{first}}" + "".join(f"{n:>{w + 2}}" for n, w in zip(names, widths, strict=True))
+    ]
     for split, row in metrics.items():
         cells = []
         for name, width in zip(names, widths, strict=True):
@@ -108,7 +186,7 @@ def results_table(metrics: Mapping[str, Mapping[str, float]]) -> str:
             else:
                 text = f"{value:.3f}"
             cells.append(f"{text:>{width + 2}}")
-        lines.append(f"{split:<10}" + "".join(cells))
+        lines.append(f"{split:<{first}}" + "".join(cells))
     return "\n".join(lines)
 
 
@@ -133,13 +211,14 @@ def _boundary(model: Any, data: PreparedData) -> Any:
     return Boundary(predict_proba, X, y, held_out, data.target.classes, prep.columns)
 
 
-def _evaluation(model: Any, data: PreparedData) -> Any:
+def _evaluation(model: Any, data: PreparedData, threshold: float = 0.5) -> Any:
+    from retroprop.cli.metrics import decide
     from retroprop.report import Evaluation
 
     split = next(s for s in ("test", "validation", "train") if s in data.X)
     prediction = predict(model, data.X[split], data.target)
     if data.target.classification:
-        return Evaluation(split, data.y(split), prediction.argmax(axis=1))
+        return Evaluation(split, data.y(split), decide(prediction, threshold))
     return Evaluation(split, np.asarray(data.targets[split], dtype=np.float64), prediction)
 
 
@@ -160,12 +239,15 @@ def run_record(
         metrics=result.metrics,
         model=model,
         class_names=data.target.classes,
-        evaluation=_evaluation(model, data),
+        evaluation=_evaluation(model, data, result.threshold),
         boundary=_boundary(model, data),
         best_epoch=getattr(history, "best_epoch", None),
         loss_name=str(settings.get("loss", "loss")).split(" (")[0],
         target_name=data.target.name,
         gradient_flow=result.gradient_flow,
+        command=result.command,
+        verdict=str(result.verdict) if result.verdict is not None else "",
+        details=result.details,
     )
 
 
@@ -182,6 +264,10 @@ def _summary(data: PreparedData, result: RunResult) -> dict[str, Any]:
         "class_names": data.target.classes,
         "rows": {split: len(frame) for split, frame in data.frames.items()},
         "metrics": result.metrics,
+        "details": result.details,
+        "verdict": str(result.verdict) if result.verdict is not None else None,
+        "threshold": result.threshold if data.target.task == "binary" else None,
+        "command": result.command,
     }
 
 

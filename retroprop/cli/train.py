@@ -89,9 +89,11 @@ def _settings(args: TrainConfig, data: Any, model: Any, loss: str) -> dict[str, 
         "learning rate": args.lr,
         "lr decay per epoch": args.lr_decay,
         "L2 penalty": args.l2 or None,
-        "batch size": "full batch" if args.batch is None else args.batch,
+        "batch size": "full batch" if args.batch is None else min(args.batch, len(data.X["train"])),
         "epochs": args.epochs,
-        "early stopping patience": args.early_stopping,
+        "early stopping patience": args.early_stopping or "off",
+        "class weight": args.class_weight,
+        "decision threshold": args.threshold if target.task == "binary" else None,
         "seed": args.seed,
         "parameters": model.summary(print_table=False).total_params,
     }
@@ -147,7 +149,7 @@ def _callbacks(config: TrainConfig, data: Any, optimizer: Any) -> tuple[list[Any
     from retroprop.training import EarlyStopping
 
     callbacks: list[Any] = []
-    if config.early_stopping:
+    if config.early_stopping:  # None or 0: off
         monitor = "val_loss" if "validation" in data.X else "loss"
         callbacks.append(EarlyStopping(monitor=monitor, patience=config.early_stopping))
     if config.lr_decay is not None:
@@ -167,6 +169,7 @@ def _fit(config: TrainConfig, data: Any, model: Any) -> tuple[Any, str | None, A
     """Train ``model``; returns (history, why it diverged or None, gradient recorder, loss)."""
     import retroprop as rp
     from retroprop.cli.network import training_view
+    from retroprop.cli.outputs import split_weights
     from retroprop.cli.progress import EpochBar, Recorder, lines_above
     from retroprop.training import DivergenceError
 
@@ -177,7 +180,11 @@ def _fit(config: TrainConfig, data: Any, model: Any) -> tuple[Any, str | None, A
     show_bar = not config.quiet and sys.stderr.isatty()
     bar = EpochBar(config.epochs) if show_bar else None
     callbacks = [recorder, *extra] + ([bar] if bar is not None else [])
-    validation = (data.X["validation"], data.y("validation")) if "validation" in data.X else None
+    validation = None
+    if "validation" in data.X:
+        weights = split_weights(data, "validation", config.class_weight)
+        validation = (data.X["validation"], data.y("validation"))
+        validation += () if weights is None else (weights,)
     widths = [data.n_features, *config.hidden, data.target.output_width]
     _say(
         f"Training [{' → '.join(map(str, widths))}] with {config.optimizer} "
@@ -194,6 +201,7 @@ def _fit(config: TrainConfig, data: Any, model: Any) -> tuple[Any, str | None, A
                 optimizer=optimizer,
                 epochs=config.epochs,
                 batch_size=config.batch,
+                sample_weight=split_weights(data, "train", config.class_weight),
                 validation_data=validation,
                 callbacks=callbacks,
                 metrics=["accuracy"] if data.target.classification else ["r2"],
@@ -219,6 +227,62 @@ def _exit_code(outcome: str, diverged: str | None, out: Path) -> int:
         print(f"retroprop: interrupted; the model so far is saved in {out}/", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def reproduce_command(config: TrainConfig) -> str:
+    """The ``retroprop train`` command of this run: every option that differs from its default,
+    and the seed (drawn or given), shell-quoted.
+
+    Examples
+    --------
+    >>> from retroprop.cli.options import add_train_arguments
+    >>> parser = argparse.ArgumentParser()
+    >>> add_train_arguments(parser)
+    >>> config = TrainConfig.from_args(parser.parse_args(["--data", "my file.csv", "--target",
+    ...                                "y", "--batch-norm", "--seed", "7"]))
+    >>> reproduce_command(config)
+    "retroprop train --data 'my file.csv' --target y --batch-norm --seed 7"
+    """
+    import shlex
+
+    from retroprop.cli.options import TRAIN_OPTIONS, option_name
+
+    parts = ["retroprop", "train"]
+    for _, flags, keywords in TRAIN_OPTIONS:
+        name = option_name(flags)
+        value = getattr(config, name)
+        if name in ("out", "quiet") or (name != "seed" and value == keywords.get("default")):
+            continue
+        if keywords.get("action") == "store_true":
+            parts += [flags[-1]] if value else []
+        else:
+            parts += [flags[-1], shlex.quote(str(value))]
+    return " ".join(parts)
+
+
+def _judge(config: TrainConfig, model: Any, data: Any, history: Any, metrics: Any) -> Any:
+    """The run's :class:`~retroprop.cli.verdict.Verdict`, on the weights kept."""
+    from retroprop.cli.network import predict
+    from retroprop.cli.verdict import dead_units, judge
+
+    held_out = next(s for s in ("test", "validation", "train") if s in data.X)
+    prediction = None
+    if data.target.task == "regression":
+        prediction = predict(model, data.X[held_out], data.target)
+    logs = dict(history.history) if history is not None else {}
+    return judge(
+        data.target.task,
+        metrics,
+        logs,
+        getattr(history, "best_epoch", None),
+        dead_units(model, data.X["train"]),
+        prediction,
+        config.epochs,
+    )
+
+
+def _worst(*levels: str) -> str:
+    return max(levels, key=("ok", "warn", "bad").index)
 
 
 def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
@@ -250,20 +314,28 @@ def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
     history, diverged, diagnostics, loss = _fit(config, data, model)
     status, level, outcome = _status(history, diverged, config.epochs)
     flow = summarise(diagnostics)
-    result = RunResult(history, status, level, outcome, evaluate_splits(model, data), flow)
+    metrics, details = evaluate_splits(model, data, config.threshold, config.class_weight)
+    verdict = _judge(config, model, data, history, metrics)
+    command = reproduce_command(config)
+    result = RunResult(history, status, _worst(level, verdict.level), outcome, metrics, flow)
+    result.details, result.verdict, result.command = details, verdict, command
+    result.threshold = config.threshold
     out = Path(config.out) if config.out else default_out_dir(data.source)
     _say("")
-    _say(results_table(result.metrics))
-    if diagnostics is not None:
-        _say(
-            "Gradient flow: " + ("\n".join(flow.problems) if flow.problems else "no problem found")
-        )
+    _say(results_table(metrics))
+    _say("\n" + str(verdict))
+    if diagnostics is not None and flow.problems:
+        _say("Gradient flow: " + "\n".join(flow.problems))
     save_run(out, model, data, result, _settings(config, data, model, loss), config.as_dict())
     _say(f"\nSaved the model, history.csv, metrics.json and report.html to {out}/")
     _say(f"Report: {(out / 'report.html').resolve().as_uri()}")
+    _say(f"Reproduce: {command}")
     return _exit_code(outcome, diverged, out), model, result
 
 
 def run(args: argparse.Namespace) -> int:
     """The ``train`` command."""
-    return train_and_save(TrainConfig.from_args(args))[0]
+    config = TrainConfig.from_args(args)
+    if getattr(args, "seed", None) is None:
+        _say(f"Seed {config.seed} (drawn: no --seed given; it is saved with the run)")
+    return train_and_save(config)[0]

@@ -195,13 +195,17 @@ def plot_history(
     matplotlib.figure.Figure
     """
     batches_per_epoch = batches_per_epoch or {}
-    figure, axes = _figure(3, size=(7.0, 8.0))
     layers = list(dict.fromkeys(record["layer"] for record in records))
     panels = [
         ("grad_norm", "||dJ/dz|| (gradient norm)", True),
         ("dead_fraction", "dead units (fraction)", False),
         ("saturated_fraction", "saturated outputs (fraction)", False),
     ]
+    # a panel no layer measures (saturation of a ReLU network) is left out, not drawn empty
+    panels = [
+        p for p in panels if p[0] == "grad_norm" or any(r.get(p[0]) is not None for r in records)
+    ]
+    figure, axes = _figure(len(panels), size=(7.0, 2.7 * len(panels)))
     for ax, (key, label, logarithmic) in zip(axes, panels, strict=True):
         drawn = False
         for layer, color in zip(layers, _colors(len(layers)), strict=True):

@@ -20,6 +20,7 @@ __all__ = [
     "decision_boundary",
     "confusion_matrix",
     "predicted_vs_true",
+    "residuals",
 ]
 
 # TensorFlow Playground's colours: orange for the negative class, blue for the positive one.
@@ -253,7 +254,7 @@ def confusion_matrix(
     k = len(class_names)
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
-    size = min(9.0, 2.6 + 0.45 * k)
+    size = min(9.0, 3.2 + 0.45 * k)
     figure = _figure(size + 0.8, size)
     ax = figure.subplots()
     image = ax.imshow(counts, cmap="Blues", vmin=0)
@@ -282,7 +283,8 @@ def confusion_matrix(
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     accuracy = np.trace(counts) / max(1, counts.sum())
-    ax.set_title(f"{title}: {counts.sum()} rows, accuracy {accuracy:.3f}")
+    # two lines: on one, the title of a 2-class matrix was wider than its figure and cut
+    ax.set_title(f"{title}\n{counts.sum()} rows, accuracy {accuracy:.3f}", wrap=True)
     return png_bytes(figure)
 
 
@@ -330,6 +332,37 @@ def predicted_vs_true(
         ax.legend(frameon=False)
     ax.set_xlabel(f"true {name}")
     ax.set_ylabel(f"predicted {name}")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return png_bytes(figure)
+
+
+def residuals(y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target") -> bytes:
+    """Residuals (true - predicted) against the prediction: a good fit scatters them evenly
+    around 0; a funnel, a curve or a vertical line of points (one value predicted for many
+    rows) shows what the model misses.
+
+    Examples
+    --------
+    >>> residuals(np.array([1.0, 2.0]), np.array([1.1, 1.9]), "test")[:4]
+    b'\\x89PNG'
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    keep = np.isfinite(y_true) & np.isfinite(y_pred)
+    figure = _figure(5.0, 4.6)
+    ax = figure.subplots()
+    ax.axhline(0.0, color="grey", ls="--", lw=1)
+    ax.scatter(
+        y_pred[keep],
+        y_true[keep] - y_pred[keep],
+        s=14,
+        alpha=0.6,
+        color=TRAIN_COLOUR,
+        edgecolors="none",
+    )
+    ax.set_xlabel(f"predicted {name}")
+    ax.set_ylabel(f"true - predicted {name}")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     return png_bytes(figure)

@@ -34,7 +34,10 @@ p.note { color: #4b5563; margin: 6px 0 0; font-size: 0.92em; }
 .status.ok { background: #e6f4ea; color: #1e5631; }
 .status.warn { background: #fff4e5; color: #7a4100; }
 .status.bad { background: #fdecea; color: #8a1c1c; }
-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+p.verdict { margin: 8px 0 0; font-size: 1.02em; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; display: block;
+        max-width: 100%; overflow-x: auto; }
+pre.command { white-space: pre-wrap; word-break: break-all; }
 th, td { padding: 5px 14px 5px 0; text-align: left; border-bottom: 1px solid #eef0f3; }
 td.num, th.num { text-align: right; padding-left: 14px; }
 dl.settings { display: grid; grid-template-columns: max-content 1fr max-content 1fr;
@@ -88,6 +91,7 @@ def build_report(record: RunRecord, panels: Sequence[Panel] = PANELS) -> str:
         f"<header><h1>{title}</h1>"
         f"<p>Training report written by retroprop {__version__} on {stamp}</p></header>"
         f'<main><div class="status {level}">{html.escape(record.status)}</div>'
+        + (f'<p class="verdict">{html.escape(record.verdict)}</p>' if record.verdict else "")
         + "".join(section.html() for section in sections)
         + "<footer>Self-contained: every figure is embedded in this file.</footer>"
         "</main></body></html>\n"

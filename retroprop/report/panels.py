@@ -28,9 +28,29 @@ BOUNDARY_NOTE = (
 )
 
 
+RESULTS_NOTE = (
+    "The loss is computed from the logits as in training, so it equals the curves' and "
+    "history.csv's figure for the weights kept. The baseline learned only the training "
+    "targets: the majority class (its frequency as the probability) or the training mean."
+)
+
+
 def results_panel(record: RunRecord) -> Section:
-    """The final loss and metrics, one row per split."""
-    return Section("results", "Results", metrics_table(record.metrics))
+    """The final loss and scores, one row per split and the baseline's; per-class scores."""
+    body = metrics_table(record.metrics)
+    details = record.details or {}
+    if details.get("per_class"):
+        body += f"<h3>Per class ({html.escape(str(details.get('split', '')))})</h3>"
+        body += metrics_table(details["per_class"], first="class")
+    return Section("results", "Results", body, RESULTS_NOTE)
+
+
+def command_panel(record: RunRecord) -> Section | None:
+    """The command that reproduces the run, seed included."""
+    if not record.command:
+        return None
+    body = f'<pre class="command">{html.escape(record.command)}</pre>'
+    return Section("command", "Reproduce this run", body)
 
 
 def settings_panel(record: RunRecord) -> Section:
@@ -66,7 +86,10 @@ def _evaluation_image(record: RunRecord) -> str | None:
         return image(png, "confusion matrix")
     title = f"Predicted vs true ({evaluation.split})"
     png = figures.predicted_vs_true(evaluation.y_true, evaluation.y_pred, title, record.target_name)
-    return image(png, "predicted against true values")
+    residual_png = figures.residuals(
+        evaluation.y_true, evaluation.y_pred, f"Residuals ({evaluation.split})", record.target_name
+    )
+    return image(png, "predicted against true values") + image(residual_png, "residuals")
 
 
 def predictions_panel(record: RunRecord) -> Section | None:
@@ -98,6 +121,7 @@ def network_panel(record: RunRecord) -> Section | None:
 
 PANELS: list[Panel] = [
     results_panel,
+    command_panel,
     settings_panel,
     curves_panel,
     predictions_panel,

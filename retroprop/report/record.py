@@ -66,6 +66,12 @@ class RunRecord:
         For the axis labels.
     gradient_flow : retroprop.report.gradient_flow.GradientFlow, optional
         The per-layer gradient figures recorded during training.
+    command : str
+        The command that reproduces the run, seed included ("" when there is none).
+    verdict : str
+        One line on how good the model is, then the findings with the flag to try.
+    details : mapping, optional
+        Classification: "per_class" precision/recall/F1/support and "confusion_matrix".
 
     Examples
     --------
@@ -90,6 +96,9 @@ class RunRecord:
     loss_name: str = "loss"
     target_name: str = "target"
     gradient_flow: Any = None
+    command: str = ""
+    verdict: str = ""
+    details: Mapping[str, Any] | None = None
 
     @property
     def classification(self) -> bool:

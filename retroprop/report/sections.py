@@ -69,7 +69,7 @@ def _number(value: Any) -> str:
     return html.escape(str(value))
 
 
-def metrics_table(metrics: Mapping[str, Mapping[str, Any]]) -> str:
+def metrics_table(metrics: Mapping[str, Mapping[str, Any]], first: str = "split") -> str:
     """One row per split, one column per figure; missing or non-finite values as a dash.
 
     Examples
@@ -83,7 +83,7 @@ def metrics_table(metrics: Mapping[str, Mapping[str, Any]]) -> str:
     for split, row in metrics.items():
         cells = "".join(f'<td class="num">{_number(row.get(n))}</td>' for n in names)
         rows.append(f"<tr><td>{html.escape(split)}</td>{cells}</tr>")
-    return f"<table><tr><th>split</th>{head}</tr>{''.join(rows)}</table>"
+    return f"<table><tr><th>{html.escape(first)}</th>{head}</tr>{''.join(rows)}</table>"
 
 
 def settings_table(settings: Mapping[str, Any]) -> str:
