@@ -35,7 +35,8 @@ def missing_extra(error: ModuleNotFoundError) -> int | None:
     >>> stream = io.StringIO()
     >>> with contextlib.redirect_stderr(stream):
     ...     code = missing_extra(ModuleNotFoundError("No module named 'pandas'", name="pandas"))
-    >>> code, stream.getvalue().count("\n"), 'pip install "retroprop[cli]"' in stream.getvalue()
+    >>> text = stream.getvalue()
+    >>> code, len(text.splitlines()), 'pip install "retroprop[cli]"' in text
     (2, 1, True)
     >>> missing_extra(ModuleNotFoundError("x", name="nothing_of_ours")) is None
     True

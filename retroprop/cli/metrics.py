@@ -30,6 +30,7 @@ __all__ = [
     "class_details",
     "decide",
     "balanced_weights",
+    "score_rows",
 ]
 
 
@@ -169,3 +170,43 @@ def regression_scores(y: np.ndarray, prediction: np.ndarray) -> dict[str, float]
         "rmse": float(np.sqrt(metrics.mean_squared_error(y, prediction))),
         "r2": float(metrics.r2_score(y, prediction)) if len(y) > 1 else np.nan,
     }
+
+
+def score_rows(
+    z: np.ndarray, truth: Any, target: Any, threshold: float = 0.5
+) -> tuple[dict[str, float], int]:
+    """The train command's scores (loss from the logits ``z``, then the task's scores) on rows
+    whose true target is known; returns (scores, rows scored). Rows whose target is missing,
+    or a class the model does not know, are left out.
+
+    Examples
+    --------
+    >>> from retroprop.cli.target import Target
+    >>> target = Target("y", "binary", ["no", "yes"])
+    >>> scores, n = score_rows(np.array([[-2.0], [2.0], [0.0]]), ["no", "yes", None], target)
+    >>> n, scores["accuracy"], scores["roc_auc"]
+    (2, 1.0, 1.0)
+    """
+    from retroprop.cli.network import from_logits, loss_from_logits
+    from retroprop.cli.target import _class_name
+
+    values = list(truth)
+    if target.classification:
+        index = {name: k for k, name in enumerate(target.classes)}
+        known = np.array([v is not None and _class_name(v) in index for v in values], dtype=bool)
+        y = np.array([index[_class_name(v)] for v, ok in zip(values, known, strict=True) if ok])
+    else:
+        numbers = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        known = np.isfinite(numbers)
+        y = numbers[known]
+    if not known.any():
+        return {}, 0
+    z = np.asarray(z, dtype=np.float64)[known]
+    prediction = from_logits(z, target)
+    if target.classification:
+        scores = {"loss": loss_from_logits(z, y, target)}
+        scores.update(classification_scores(y, prediction, threshold))
+    else:
+        scores = {"loss": loss_from_logits(z, target.encode(y), target)}
+        scores.update(regression_scores(y, prediction))
+    return scores, int(known.sum())

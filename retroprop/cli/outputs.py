@@ -44,6 +44,8 @@ class RunResult:
         The per-layer gradient figures recorded during training.
     details : dict
         Classification: per-class scores and the confusion matrix of the held-out split.
+    baseline : dict
+        "baseline (<split>)" -> the baseline's scores on the last held-out split.
     verdict : retroprop.cli.verdict.Verdict or None
         The one-line verdict and the findings with the flag to try.
     command : str
@@ -59,6 +61,7 @@ class RunResult:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     gradient_flow: Any = None
     details: dict[str, Any] = field(default_factory=dict)
+    baseline: dict[str, dict[str, float]] = field(default_factory=dict)
     verdict: Any = None
     command: str = ""
     threshold: float = 0.5
@@ -118,15 +121,18 @@ def _baseline(data: PreparedData, split: str, threshold: float) -> dict[str, flo
 
 def evaluate_splits(
     model: Any, data: PreparedData, threshold: float = 0.5, class_weight: str = "none"
-) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], dict[str, Any]]:
     """The scores of each split there is, and of the baseline on the last held-out split.
 
     Returns
     -------
     metrics : dict
-        Split name (and "baseline (<split>)") -> {"loss": ..., score: ...}: the loss from the
-        logits as training computed it (weighted as training weighed it), then the scores of
+        Split name -> {"loss": ..., score: ...}: the loss from the logits as training
+        computed it (weighted as training weighed it), then the scores of
         :mod:`retroprop.cli.metrics`.
+    baseline : dict
+        "baseline (<split>)" -> the same scores for the model that learned only the training
+        targets (majority class or mean); shown as the last row of the tables.
     details : dict
         Classification: per-class precision/recall/F1 and the confusion matrix of that split.
     """
@@ -150,8 +156,8 @@ def evaluate_splits(
             row.update(regression_scores(truth, prediction))
         metrics[split] = row
     held_out = splits[-1]
-    metrics[f"baseline ({held_out})"] = _baseline(data, held_out, threshold)
-    return metrics, details
+    baseline = {f"baseline ({held_out})": _baseline(data, held_out, threshold)}
+    return metrics, baseline, details
 
 
 def results_table(metrics: Mapping[str, Mapping[str, float]]) -> str:
@@ -236,7 +242,7 @@ def run_record(
         settings=settings,
         history=dict(history.history) if history is not None else {},
         epochs=list(history.epoch) if history is not None else [],
-        metrics=result.metrics,
+        metrics={**result.metrics, **result.baseline},
         model=model,
         class_names=data.target.classes,
         evaluation=_evaluation(model, data, result.threshold),
@@ -264,6 +270,7 @@ def _summary(data: PreparedData, result: RunResult) -> dict[str, Any]:
         "class_names": data.target.classes,
         "rows": {split: len(frame) for split, frame in data.frames.items()},
         "metrics": result.metrics,
+        "baseline": result.baseline,
         "details": result.details,
         "verdict": str(result.verdict) if result.verdict is not None else None,
         "threshold": result.threshold if data.target.task == "binary" else None,

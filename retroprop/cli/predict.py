@@ -41,7 +41,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def predictions_frame(probabilities_or_values: np.ndarray, target: Any) -> Any:
+def predictions_frame(
+    probabilities_or_values: np.ndarray, target: Any, threshold: float = 0.5
+) -> Any:
     """The output table: ``prediction`` and, for classes, ``probability_<class>`` columns.
 
     Examples
@@ -56,17 +58,39 @@ def predictions_frame(probabilities_or_values: np.ndarray, target: Any) -> Any:
     if not target.classification:
         return pd.DataFrame({"prediction": probabilities_or_values})
     classes = np.asarray(target.classes, dtype=object)
-    frame = pd.DataFrame({"prediction": classes[probabilities_or_values.argmax(axis=1)]})
+    from retroprop.cli.metrics import decide
+
+    decided = decide(probabilities_or_values, threshold)  # binary: the saved --threshold
+    frame = pd.DataFrame({"prediction": classes[decided]})
     for k, name in enumerate(target.classes):
         frame[f"probability_{name}"] = probabilities_or_values[:, k]
     return frame
+
+
+def _report_scores(z: np.ndarray, frame: Any, target: Any, threshold: float, output: str) -> None:
+    """When the rows hold the target column: print the train command's scores on them, and
+    write them as JSON next to ``--output`` (``<output>.metrics.json``)."""
+    if target.name not in frame.columns:
+        return
+    from retroprop.cli.files import json_safe, write_json
+    from retroprop.cli.metrics import score_rows
+    from retroprop.cli.outputs import results_table
+
+    truth = [None if value is None or value != value else value for value in frame[target.name]]
+    scores, rows = score_rows(z, truth, target, threshold)
+    if not rows:
+        return
+    print(f"Scores on the {rows:,} rows with a known {target.name!r}:", file=sys.stderr)
+    print(results_table({"rows": scores}), file=sys.stderr)
+    if output != "-":
+        write_json(f"{output}.metrics.json", json_safe({"rows": rows, "metrics": scores}))
 
 
 def run(args: argparse.Namespace) -> int:
     """The ``predict`` command."""
     from retroprop.cli.files import atomic_write
     from retroprop.cli.model_dir import open_model
-    from retroprop.cli.network import predict
+    from retroprop.cli.network import from_logits, logits
     from retroprop.cli.tabular import describe_rows, missing_mask, read_table
 
     saved = open_model(args.model)
@@ -105,7 +129,10 @@ def run(args: argparse.Namespace) -> int:
             "they are encoded as no known category",
             file=sys.stderr,
         )
-    output = predictions_frame(predict(saved.model, X, target), target)
+    threshold = float((saved.metadata.get("options") or {}).get("threshold") or 0.5)
+    z = logits(saved.model, X, target)
+    output = predictions_frame(from_logits(z, target), target, threshold)
+    _report_scores(z, frame, target, threshold, args.output)
     if keep:
         import pandas as pd
 

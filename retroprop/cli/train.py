@@ -314,15 +314,15 @@ def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
     history, diverged, diagnostics, loss = _fit(config, data, model)
     status, level, outcome = _status(history, diverged, config.epochs)
     flow = summarise(diagnostics)
-    metrics, details = evaluate_splits(model, data, config.threshold, config.class_weight)
-    verdict = _judge(config, model, data, history, metrics)
+    metrics, baseline, details = evaluate_splits(model, data, config.threshold, config.class_weight)
+    verdict = _judge(config, model, data, history, {**metrics, **baseline})
     command = reproduce_command(config)
     result = RunResult(history, status, _worst(level, verdict.level), outcome, metrics, flow)
-    result.details, result.verdict, result.command = details, verdict, command
-    result.threshold = config.threshold
+    result.details, result.baseline, result.verdict = details, baseline, verdict
+    result.command, result.threshold = command, config.threshold
     out = Path(config.out) if config.out else default_out_dir(data.source)
     _say("")
-    _say(results_table(metrics))
+    _say(results_table({**metrics, **baseline}))
     _say("\n" + str(verdict))
     if diagnostics is not None and flow.problems:
         _say("Gradient flow: " + "\n".join(flow.problems))
