@@ -27,12 +27,14 @@ __all__ = [
 ORANGE, BLUE = "#f59322", "#0877bd"
 CLASS_COLOURS = [ORANGE, BLUE, "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#ff7f0e"
+LAYOUT = "constrained"
+SCATTER_ROWS = 1000  # scatter plots draw a sample: 10,000 points cost time and show no more
 
 
 def _figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return Figure(figsize=(width, height), dpi=100, layout=LAYOUT)
 
 
 def png_bytes(figure: Any) -> bytes:
@@ -288,6 +290,18 @@ def confusion_matrix(
     return png_bytes(figure)
 
 
+def _sample(
+    y_true: np.ndarray, y_pred: np.ndarray, limit: int | None = SCATTER_ROWS
+) -> tuple[np.ndarray, np.ndarray]:
+    """The finite pairs, at most ``limit`` of them (an evenly spaced sample; None: all)."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    keep = np.isfinite(y_true) & np.isfinite(y_pred)
+    y_true, y_pred = y_true[keep], y_pred[keep]
+    step = 1 if limit is None else max(1, -(-len(y_true) // limit))
+    return y_true[::step], y_pred[::step]
+
+
 def predicted_vs_true(
     y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target"
 ) -> bytes:
@@ -298,10 +312,13 @@ def predicted_vs_true(
     >>> predicted_vs_true(np.array([1.0, 2.0]), np.array([1.1, 1.9]), "test")[:4]
     b'\\x89PNG'
     """
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    keep = np.isfinite(y_true) & np.isfinite(y_pred)
-    y_true, y_pred = y_true[keep], y_pred[keep]
+    y_true, y_pred = _sample(y_true, y_pred, limit=None)
+    total = float(np.sum((y_true - y_true.mean()) ** 2)) if y_true.size else 0.0
+    r2 = 1.0 - float(np.sum((y_true - y_pred) ** 2)) / total if total > 0 else float("nan")
+    shown = f"{len(y_true):,} rows" + (
+        f", {SCATTER_ROWS:,} drawn" if y_true.size > SCATTER_ROWS else ""
+    )
+    y_true, y_pred = _sample(y_true, y_pred)  # R² above is on every row, not the sample
     figure = _figure(5.0, 4.6)
     ax = figure.subplots()
     if y_true.size:
@@ -324,10 +341,8 @@ def predicted_vs_true(
             color=TRAIN_COLOUR,
             edgecolors="white",
             linewidths=0.5,
-            label="rows",
+            label=shown,
         )
-        total = float(np.sum((y_true - y_true.mean()) ** 2))
-        r2 = 1.0 - float(np.sum((y_true - y_pred) ** 2)) / total if total > 0 else float("nan")
         title = f"{title}: R² = {r2:.3f}" if abs(r2) < 1e3 else f"{title}: R² = {r2:.3g}"
         ax.legend(frameon=False)
     ax.set_xlabel(f"true {name}")
@@ -347,15 +362,13 @@ def residuals(y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "t
     >>> residuals(np.array([1.0, 2.0]), np.array([1.1, 1.9]), "test")[:4]
     b'\\x89PNG'
     """
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    keep = np.isfinite(y_true) & np.isfinite(y_pred)
+    y_true, y_pred = _sample(y_true, y_pred)
     figure = _figure(5.0, 4.6)
     ax = figure.subplots()
     ax.axhline(0.0, color="grey", ls="--", lw=1)
     ax.scatter(
-        y_pred[keep],
-        y_true[keep] - y_pred[keep],
+        y_pred,
+        y_true - y_pred,
         s=14,
         alpha=0.6,
         color=TRAIN_COLOUR,
