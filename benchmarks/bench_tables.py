@@ -209,7 +209,7 @@ def _last_error(done: subprocess.CompletedProcess) -> str:
 
 def _warnings(text: str) -> list[str]:
     """Warning and problem lines the command printed."""
-    keys = ("warning", "Gradient flow:", "Stopped:")
+    keys = ("warning", "Gradient flow:", "Stopped:", "Report written in", "Warning:", "Problem:")
     return [line.strip()[:160] for line in text.splitlines() if any(k in line for k in keys)]
 
 

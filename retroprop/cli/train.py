@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -313,7 +314,9 @@ def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
     )
     history, diverged, diagnostics, loss = _fit(config, data, model)
     status, level, outcome = _status(history, diverged, config.epochs)
+    started = time.perf_counter()
     flow = summarise(diagnostics)
+    flow_seconds = time.perf_counter() - started
     metrics, baseline, details = evaluate_splits(model, data, config.threshold, config.class_weight)
     verdict = _judge(config, model, data, history, {**metrics, **baseline})
     command = reproduce_command(config)
@@ -326,8 +329,11 @@ def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
     _say("\n" + str(verdict))
     if diagnostics is not None and flow.problems:
         _say("Gradient flow: " + "\n".join(flow.problems))
+    started = time.perf_counter()
     save_run(out, model, data, result, _settings(config, data, model, loss), config.as_dict())
+    seconds = time.perf_counter() - started + flow_seconds
     _say(f"\nSaved the model, history.csv, metrics.json and report.html to {out}/")
+    _say(f"Report written in {seconds:.2f} s (figures and files)")
     _say(f"Report: {(out / 'report.html').resolve().as_uri()}")
     _say(f"Reproduce: {command}")
     return _exit_code(outcome, diverged, out), model, result
