@@ -55,12 +55,18 @@ def test_unknown_dataset_lists_the_names(capsys):
     check_error(capsys, ["train", "--dataset", "mnist"], "'mnist'", "circles", "breast-cancer")
 
 
-def test_nan_in_features_names_rows_and_columns(capsys, table, tmp_path):
+def test_nan_in_features_is_filled_in_and_counted(capsys, table, tmp_path):
+    # Missing feature values no longer stop the run (issue 11): they are imputed, and the
+    # terminal names the column and its count.
     frame = pd.read_csv(table)
     frame.loc[[2, 7], "age"] = float("nan")
     frame.to_csv(tmp_path / "holes.csv", index=False)
-    check_error(capsys, ["train", "--data", str(tmp_path / "holes.csv"), "--target", "label"],
-                "rows 2, 7", "lines 4, 9", "'age'", "--dropna")  # fmt: skip
+    code = main(["train", "--data", str(tmp_path / "holes.csv"), "--target", "label",
+                 "--epochs", "1", "--quiet", "--test-size", "0", "--validation-size", "0",
+                 "--no-diagnostics", "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Missing values (of 10 rows): 'age' 2 (median + missing indicator)" in out
 
 
 def test_nan_in_target_is_named(capsys, table, tmp_path):
