@@ -13,7 +13,6 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from retroprop.cli import main
 from retroprop.cli.errors import CLIError
 from retroprop.cli.schema import Schema, infer_kind, parse_column
 from retroprop.cli.tabular import Preprocessing, read_table
