@@ -30,14 +30,18 @@ def _note(name: str, kind: str, reason: str, missing: int, rows: int) -> str:
     return filled
 
 
-def summarise_data(schema: Schema, features: Any, target: Any, target_values: Any) -> dict:
-    """The summary of all rows of ``features`` (as read) and their parsed ``target_values``.
+def summarise_data(
+    schema: Schema, features: Any, parsed: Any, target: Any, target_values: Any
+) -> dict:
+    """The summary of all rows of ``features`` and their parsed ``target_values``.
 
     Parameters
     ----------
     schema : Schema
     features : DataFrame
         The input columns as read (before ``--dropna``).
+    parsed : DataFrame
+        The used columns of ``features`` parsed by ``schema``.
     target : Target
         The inferred target (task, class names).
     target_values : Series
@@ -55,10 +59,12 @@ def summarise_data(schema: Schema, features: Any, target: Any, target_values: An
     columns = []
     for column in schema.columns:
         entry: dict[str, Any] = {"name": column.name, "kind": column.kind}
-        if column.name in features.columns:
-            kind = column.kind if column.kind in USED_KINDS else "categorical"
-            values, _ = parse_column(features[column.name], kind)
-            present = pd.Series(values).dropna()
+        if column.name in parsed.columns:
+            present = parsed[column.name].dropna()
+            entry["missing"] = int(rows - len(present))
+            entry["distinct"] = int(present.nunique())
+        elif column.name in features.columns:
+            present = pd.Series(parse_column(features[column.name], "categorical")[0]).dropna()
             entry["missing"] = int(rows - len(present))
             entry["distinct"] = int(present.nunique())
         else:

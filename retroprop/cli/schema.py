@@ -21,7 +21,7 @@ In every kind the usual missing markers (:data:`MISSING_MARKERS`, any case) are 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,27 +62,26 @@ class ColumnSchema:
 
 def _text(series: Any) -> np.ndarray:
     """The column as stripped text (object array), None where a value is missing."""
-    markers = set(MISSING_MARKERS)
+    import pandas as pd
 
-    def one(value: Any) -> str | None:
-        if value is None or (isinstance(value, float) and value != value):
-            return None
-        text = str(value).strip()
-        return None if text.lower() in markers else text
-
-    return np.array([one(v) for v in series.tolist()], dtype=object)
+    text = pd.Series(series, copy=False).astype(str).str.strip()
+    missing = text.str.lower().isin(MISSING_MARKERS).to_numpy() | pd.isna(series).to_numpy()
+    return np.where(missing, None, text.to_numpy(dtype=object))
 
 
 def _numbers(text: np.ndarray) -> np.ndarray:
-    """float64 of each text value; NaN where missing or not a number."""
-    out = np.full(len(text), np.nan)
-    for i, value in enumerate(text):
-        if value is not None:
-            try:
-                out[i] = float(value.replace(" ", ""))
-            except ValueError:
-                pass
-    return out
+    """float64 of each text value (spaces inside ignored); NaN where missing or not a number."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce")
+    numbers = numbers.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+    retry = np.flatnonzero(np.isnan(numbers) & (text != None))  # noqa: E711
+    if len(retry):  # "1 000": spaces inside a number
+        compact = pd.Series(text[retry], dtype=object).str.replace(" ", "", regex=False)
+        numbers[retry] = pd.to_numeric(compact, errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+    return numbers
 
 
 def parse_column(series: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -104,40 +103,63 @@ def parse_column(series: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """
     import pandas as pd
 
-    numeric_dtype = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    if kind == "numeric" and _numeric_dtype(series):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.where(np.isfinite(values), values, np.nan), np.zeros(len(values), bool)
+    codes, uniques = pd.factorize(series)  # parse each distinct value once; -1: NaN/None
+    values, bad = _parse_distinct(pd.Series(uniques), kind)
+    present = codes >= 0
+    out = np.full(len(codes), np.nan, dtype=np.float64 if kind == "numeric" else object)
+    out[present] = values[codes[present]]
+    flagged = np.zeros(len(codes), dtype=bool)
+    flagged[present] = bad[codes[present]]
+    return out, flagged
+
+
+def _numeric_dtype(series: Any) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _parse_distinct(series: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`parse_column` of the column's distinct values."""
+    import pandas as pd
+
     if kind == "numeric":
-        if numeric_dtype:
-            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.where(np.isfinite(values), values, np.nan), np.zeros(len(values), bool)
         text = _text(series)
         values = _numbers(text)
-        bad = np.isnan(values) & np.array([t is not None for t in text], dtype=bool)
+        bad = np.isnan(values) & (text != None)  # noqa: E711
         return np.where(np.isfinite(values), values, np.nan), bad
-    if numeric_dtype:  # integer codes or 0/1 flags stored as numbers (Parquet, built-in data)
+    if _numeric_dtype(series):  # integer codes or 0/1 flags stored as numbers (Parquet, ...)
         series = series.map(lambda v: str(int(v)) if float(v).is_integer() else str(v))
     text = _text(series)
-    present = np.array([t is not None for t in text], dtype=bool)
+    present = text != None  # noqa: E711 (elementwise on an object array)
     if kind == "boolean":
         words = {**dict.fromkeys(TRUE_WORDS, "True"), **dict.fromkeys(FALSE_WORDS, "False")}
-        values = np.array([words.get(t.lower()) if t else None for t in text], dtype=object)
-        bad = present & np.array([v is None for v in values], dtype=bool)
-        text = values
+        values = pd.Series(text, dtype=object).str.lower().map(words).to_numpy(dtype=object)
+        bad = present & pd.isna(values)
+        text = np.where(present & ~bad, values, None)
     else:
         bad = np.zeros(len(text), dtype=bool)
-    return np.array([np.nan if t is None else t for t in text], dtype=object), bad
+    return np.where(text == None, np.nan, text), bad  # noqa: E711
 
 
-def _looks_boolean(values: Iterable[str]) -> bool:
-    lowered = {v.lower() for v in values}
+def _looks_boolean(values: np.ndarray) -> bool:
+    import pandas as pd
+
+    lowered = set(pd.unique(pd.Series(values, dtype=object).str.lower()))
     return lowered <= set(TRUE_WORDS + FALSE_WORDS) and bool(lowered - {"1", "0", "1.0", "0.0"})
 
 
-def _identifier_reason(name: str, kind: str, present: np.ndarray, numbers: np.ndarray) -> str:
-    """Why a column with a value per row is an identifier ("" when it is not one)."""
-    count = len(present)
+def _identifier_reason(name: str, kind: str, distinct: int, numbers: np.ndarray) -> str:
+    """Why a column with a value per row is an identifier ("" when it is not one).
+
+    ``numbers`` are the column's present values as numbers (NaN for words), one per row.
+    """
+    count = len(numbers)
     if count < MIN_IDENTIFIER_ROWS:
         return ""
-    distinct = len(set(present.tolist()))
     if kind == "categorical" and distinct >= 0.95 * count:
         return f"{distinct:,} distinct values in {count:,} rows"
     if kind != "numeric" or distinct != count or not np.all(np.mod(numbers, 1) == 0):
@@ -169,30 +191,33 @@ def infer_kind(series: Any, identifiers: bool = True, source: str | None = None)
         numbers = numbers[np.isfinite(numbers)]
         if len(numbers) == 0:
             return ColumnSchema(name, "excluded", "empty in every row")
-        reason = _identifier_reason(name, "numeric", numbers, numbers) if identifiers else ""
+        distinct = len(pd.unique(numbers))
+        reason = _identifier_reason(name, "numeric", distinct, numbers) if identifiers else ""
         return ColumnSchema(name, "identifier", reason) if reason else ColumnSchema(name, "numeric")
-    text = _text(series)
-    rows = np.flatnonzero([t is not None for t in text])
-    present = text[rows]
-    if len(present) == 0:
+    codes, uniques = pd.factorize(series)  # work on each distinct value once; -1: NaN/None
+    text = _text(pd.Series(uniques))  # of each distinct value: None where missing
+    known = text != None  # noqa: E711
+    rows = np.flatnonzero((codes >= 0) & known[np.maximum(codes, 0)])
+    if len(rows) == 0:
         return ColumnSchema(name, "excluded", "empty in every row")
-    if _looks_boolean(set(present.tolist())):
+    distinct = pd.unique(text[known])
+    if _looks_boolean(distinct):
         return ColumnSchema(name, "boolean")
-    numbers = _numbers(present)
-    words = np.isnan(numbers)
+    unique_numbers = _numbers(text)
+    numbers, words = unique_numbers[codes[rows]], np.isnan(unique_numbers[codes[rows]])
     kind = "categorical"
     if not words.any():
-        leading_zero = any(re.match(r"^[+-]?0\d", t) for t in present)
+        leading_zero = pd.Series(distinct, dtype=object).str.match(r"[+-]?0\d").any()
         kind = "categorical" if leading_zero else "numeric"
-    elif words.sum() <= STRAY_FRACTION * len(present) and len(present) >= MIN_IDENTIFIER_ROWS:
-        shown = ", ".join(dict.fromkeys(repr(w) for w in present[words][:5]))
+    elif words.sum() <= STRAY_FRACTION * len(rows) and len(rows) >= MIN_IDENTIFIER_ROWS:
+        shown = ", ".join(dict.fromkeys(repr(w) for w in text[codes[rows[words]]][:5]))
         raise CLIError(
             f"column {name!r} holds numbers but also {int(words.sum())} word(s): {shown} at "
             f"{describe_rows(rows[words], source)}",
             hint=f"write missing values as NA or leave them empty, or leave the column out "
             f"with --drop {name}",
         )
-    reason = _identifier_reason(name, kind, present, numbers) if identifiers else ""
+    reason = _identifier_reason(name, kind, len(distinct), numbers) if identifiers else ""
     return ColumnSchema(name, "identifier", reason) if reason else ColumnSchema(name, kind)
 
 

@@ -297,6 +297,8 @@ class Preprocessing:
         CLIError
             As :meth:`parse`; or missing values for a model saved before they were handled.
         """
+        import pandas as pd
+
         parsed = self.parse(features, source)
         blocks = []
         for column in self.columns:
@@ -317,11 +319,12 @@ class Preprocessing:
                 if column in self.indicators:
                     blocks.append(gaps[:, None].astype(np.float64))
             else:
-                categories = np.asarray(self.categorical[column], dtype=object)
-                text = np.array(
-                    [MISSING_CATEGORY if v != v else v for v in values.tolist()], dtype=object
-                )
-                blocks.append((text[:, None] == categories[None, :]).astype(np.float64))
+                categories = self.categorical[column]
+                text = pd.Series(values, dtype=object).fillna(MISSING_CATEGORY)
+                codes = pd.Index(categories).get_indexer(text)  # -1: unknown
+                one_hot = np.zeros((len(text), len(categories) + 1))
+                one_hot[np.arange(len(text)), codes] = 1.0
+                blocks.append(one_hot[:, :-1])
         return np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=dtype)
 
     def unknown_counts(self, features: Any) -> dict[str, dict[str, int]]:
@@ -331,13 +334,10 @@ class Preprocessing:
         unknown = {}
         for column, categories in self.categorical.items():
             seen = set(categories)
-            counts: dict[str, int] = {}
-            for value in parsed[column].tolist():
-                value = MISSING_CATEGORY if value != value else value
-                if value not in seen:
-                    counts[value] = counts.get(value, 0) + 1
-            if counts:
-                unknown[column] = dict(sorted(counts.items()))
+            values = parsed[column].fillna(MISSING_CATEGORY)
+            counts = values[~values.isin(seen)].value_counts()
+            if len(counts):
+                unknown[column] = {str(k): int(n) for k, n in sorted(counts.items())}
         return unknown
 
     def unknown_categories(self, features: Any) -> dict[str, list[str]]:
