@@ -9,6 +9,7 @@ import argparse
 from typing import Any
 
 from retroprop.cli.errors import CLIError
+from retroprop.optim.optimizer import OPTIMIZERS
 
 __all__ = [
     "TRAIN_OPTIONS",
@@ -19,7 +20,6 @@ __all__ = [
     "parse_batch_size",
 ]
 
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad")
 TASK_NAMES = ("auto", "binary", "multiclass", "regression")
 
 
@@ -130,7 +130,7 @@ TRAIN_OPTIONS: tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...] = (
         action="store_true", help="batch normalisation before each activation"
     )),
     ("training", ("--optimizer",), dict(
-        choices=OPTIMIZER_NAMES, default="adam", help="(default: adam)"
+        choices=OPTIMIZERS, default="adam", help="(default: adam)"
     )),
     ("training", ("--lr",), dict(
         type=float, default=0.01, metavar="RATE", help="learning rate (default: 0.01)"

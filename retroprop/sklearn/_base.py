@@ -22,6 +22,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from retroprop import optim
 from retroprop.grad_mode import no_grad
 from retroprop.nn import init as nn_init
+from retroprop.nn.activation import HIDDEN_ACTIVATIONS
 from retroprop.nn.container import mlp
 from retroprop.nn.linear import Linear
 from retroprop.random import using_generator
@@ -38,29 +39,10 @@ from retroprop.training.fit import fit
 
 __all__ = ["BaseMLP", "ACTIVATIONS", "SOLVERS", "init_arguments"]
 
-# scikit-learn's names and the engine's; "logistic" is scikit-learn's name for the sigmoid.
-ACTIVATIONS = {
-    "identity": "identity",
-    "logistic": "sigmoid",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-    "leaky_relu": "leaky_relu",
-    "elu": "elu",
-    "gelu": "gelu",
-    "silu": "silu",
-    "swish": "silu",
-    "mish": "mish",
-    "softplus": "softplus",
-}
-SOLVERS = {
-    "sgd": optim.SGD,
-    "adam": optim.Adam,
-    "adamw": optim.AdamW,
-    "rmsprop": optim.RMSprop,
-    "adagrad": optim.Adagrad,
-}
-INITS = {*nn_init.INITIALIZERS, *nn_init._ALIASES}
+# Derived from the registries (live): scikit-learn's "logistic" is an alias of "sigmoid".
+ACTIVATIONS = HIDDEN_ACTIVATIONS  # name -> the activation's registered name
+SOLVERS = optim.OPTIMIZER_CLASSES  # name -> optimiser class
+INITS = nn_init.INITIALIZERS.view()  # names and aliases
 _SEED_LIMIT = np.iinfo(np.int32).max
 
 
@@ -72,8 +54,8 @@ class BaseMLP(BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions(set(SOLVERS))],
+        "activation": [StrOptions(ACTIVATIONS)],
+        "solver": [StrOptions(SOLVERS)],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],

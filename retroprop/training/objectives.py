@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-import retroprop.nn.functional as F
+from retroprop.nn.functional import LOSSES
 from retroprop.tensor import Tensor
 
 __all__ = ["Objective", "resolve_loss", "resolve_metric", "LOSSES", "METRICS"]
@@ -88,36 +88,25 @@ def _class_labels(y: np.ndarray, classes: int) -> np.ndarray:
     return labels
 
 
-LOSSES: dict[str, Objective] = {
-    "mse": Objective("mse", F.mse_loss, "regression", "value"),
-    "pseudo_mse": Objective("pseudo_mse", F.pseudo_mse_loss, "regression", "value"),
-    "binary_cross_entropy": Objective(
-        "binary_cross_entropy", F.binary_cross_entropy, "binary", "probability"
-    ),
-    "binary_cross_entropy_with_logits": Objective(
-        "binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, "binary", "logit"
-    ),
-    "cross_entropy": Objective("cross_entropy", F.cross_entropy, "multiclass", "logit"),
-}
-_ALIASES = {
-    "bce": "binary_cross_entropy",
-    "bce_with_logits": "binary_cross_entropy_with_logits",
-    "mean_squared_error": "mse",
-    "categorical_cross_entropy": "cross_entropy",
-}
-
-
 def resolve_loss(loss: str | Callable[..., Tensor]) -> Objective:
-    """An :class:`Objective` from a loss name or a callable ``loss(output, target)``."""
+    """An :class:`Objective` from a registered loss name (:data:`LOSSES`) or a callable.
+
+    A callable ``loss(output, target)`` is taken as a regression loss on the raw output.
+
+    Raises
+    ------
+    ValueError
+        For a name that no loss registered (``retroprop.nn.functional.register_loss``).
+    """
     if callable(loss):
         name = getattr(loss, "__name__", type(loss).__name__)
         return Objective(name, loss, "regression", "value")
-    key = _ALIASES.get(loss, loss)
-    if key not in LOSSES:
+    if loss not in LOSSES:
         raise ValueError(
             f"unknown loss {loss!r}; choose one of {sorted(LOSSES)} or pass a callable"
         )
-    return LOSSES[key]
+    spec = LOSSES[loss]
+    return Objective(LOSSES.canonical(loss), spec.function, spec.task, spec.output)
 
 
 def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
