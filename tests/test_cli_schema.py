@@ -153,3 +153,34 @@ def test_duplicate_column_names_are_refused_naming_them(tmp_path):
     with pytest.raises(CLIError, match=r"duplicate column names: 'a' \(columns 1, 3\); "
                        r"'b' \(columns 2, 4\)"):  # fmt: skip
         read_table(tmp_path / "d.csv")
+
+
+def test_the_data_panel_lists_columns_kinds_missing_counts_and_class_balance():
+    from retroprop.report import RunRecord, build_report
+
+    summary = {
+        "rows": 40,
+        "columns": [
+            {"name": "<b>age", "kind": "numeric", "missing": 3, "distinct": 30,
+             "note": "median + missing indicator"},
+            {"name": "id", "kind": "identifier", "missing": 0, "distinct": 40,
+             "note": "40 distinct values in 40 rows; --keep id to use it"},
+            {"name": "gone", "kind": "excluded", "missing": None, "distinct": None,
+             "note": "--drop"},
+        ],
+        "target": {"name": "y", "task": "binary", "missing": 0, "classes": {"a": 30, "b": 10}},
+    }  # fmt: skip
+    record = RunRecord("t", "done", {}, {}, [], {"train": {"loss": 0.1}}, data_summary=summary)
+    page = build_report(record)
+    assert page.index('id="settings"') < page.index('<section id="data"><h2>Data</h2>')
+    assert '<td>&lt;b&gt;age</td><td>numeric</td><td class="num">3</td>' in page
+    assert '<td>gone</td><td>excluded</td><td class="num">—</td>' in page
+    assert '<td>a</td><td class="num">30</td><td class="num">75.0%</td>' in page
+    assert 'id="data"' not in build_report(RunRecord("t", "done", {}, {}, [], {}))
+
+
+def test_a_saved_pandas_index_is_an_identifier(tmp_path):
+    pd.DataFrame({"x": np.arange(30) % 4, "y": ["a", "b"] * 15}).to_csv(tmp_path / "d.csv")
+    frame = read_table(tmp_path / "d.csv")
+    assert list(frame.columns) == ["Unnamed: 0", "x", "y"]
+    assert [c.kind for c in Schema.infer(frame).columns] == ["identifier", "numeric", "categorical"]

@@ -19,9 +19,9 @@ MOSTLY_EMPTY = 0.5  # a column missing in at least this share of rows is named w
 
 def _note(name: str, kind: str, reason: str, missing: int, rows: int) -> str:
     if kind == "identifier":
-        return f"identifier ({reason}): left out; --keep {name} to use it"
+        return f"{reason}; --keep {name} to use it"
     if kind == "excluded":
-        return f"left out ({reason})"
+        return reason
     if not missing:
         return ""
     filled = "median + missing indicator" if kind == "numeric" else "own '(missing)' category"
@@ -90,14 +90,14 @@ def summary_lines(summary: dict) -> list[str]:
     --------
     >>> summary = {"rows": 10, "columns": [
     ...     {"name": "id", "kind": "identifier", "missing": 0, "distinct": 10,
-    ...      "note": "identifier (10 distinct values in 10 rows): left out; --keep id to use it"},
+    ...      "note": "10 distinct values in 10 rows; --keep id to use it"},
     ...     {"name": "age", "kind": "numeric", "missing": 6, "distinct": 4,
     ...      "note": "mostly empty (60%): median + missing indicator; consider --drop age"}],
     ...     "target": {"name": "y", "task": "binary", "missing": 0,
     ...                "classes": {"no": 7, "yes": 3}}}
     >>> print("\\n".join(summary_lines(summary)))
     Columns: 1 numeric
-    Left out: 'id' identifier (10 distinct values in 10 rows): left out; --keep id to use it
+    Left out: 'id' (identifier: 10 distinct values in 10 rows; --keep id to use it)
     Missing values (of 10 rows): 'age' 6 (mostly empty (60%): median + missing indicator; consider --drop age)
     Classes of 'y': no 7 (70.0%), yes 3 (30.0%)
     """  # noqa: E501
@@ -109,7 +109,7 @@ def summary_lines(summary: dict) -> list[str]:
     lines = ["Columns: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())]
     for column in columns:
         if column["kind"] not in USED_KINDS:
-            lines.append(f"Left out: {column['name']!r} {column['note']}")
+            lines.append(f"Left out: {column['name']!r} ({column['kind']}: {column['note']})")
     gaps = [c for c in columns if c["kind"] in USED_KINDS and c["missing"]]
     shown = ", ".join(f"{c['name']!r} {c['missing']:,} ({c['note']})" for c in gaps[:12])
     more = f" and {len(gaps) - 12} more columns" if len(gaps) > 12 else ""

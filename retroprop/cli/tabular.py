@@ -56,9 +56,15 @@ def read_table(path: str | os.PathLike[str]) -> Any:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             frame = _read_parquet(path)
         else:
-            header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
-            _refuse_duplicates([str(c).strip() for c in header.iloc[0].tolist()], path)
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            # header=None: pandas would rename a repeated name 'a' to 'a.1' without a word
+            cells = pd.read_csv(
+                path, header=None, dtype=str, keep_default_na=False, skipinitialspace=True
+            )
+            frame = cells.iloc[1:].reset_index(drop=True)
+            frame.columns = [
+                str(name).strip() or f"Unnamed: {i}"  # as pandas names a blank header
+                for i, name in enumerate(cells.iloc[0].tolist())
+            ]
     except pd.errors.EmptyDataError as error:
         raise CLIError(f"{path} is empty") from error
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
