@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from retroprop.cli.schema import USED_KINDS, Schema, parse_column
 
 __all__ = ["summarise_data", "summary_lines", "MOSTLY_EMPTY"]
@@ -78,8 +76,10 @@ def summarise_data(
         "missing": int(len(target_values) - len(known)),
     }
     if target.classification:
-        codes = np.bincount(target.encode(known), minlength=len(target.classes))
-        summary_target["classes"] = {c: int(n) for c, n in zip(target.classes, codes, strict=True)}
+        from retroprop.cli.target import _class_name
+
+        counts = known.map(_class_name).value_counts()  # rows --dropna left out count too
+        summary_target["classes"] = {c: int(counts.get(c, 0)) for c in target.classes}
     return {"rows": rows, "columns": columns, "target": summary_target}
 
 

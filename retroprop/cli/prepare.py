@@ -211,7 +211,7 @@ def prepare_data(args: Any) -> PreparedData:
     raw, target_raw, source, description, file_name = _load(args)
     schema, features = _parse_features(args, raw, file_name)
     target_values = _parse_target(target_raw, file_name)
-    summary_inputs = (schema, raw, features)
+    all_features, all_targets = features, target_values  # for the summary: before --dropna
     features, target_values, dropped = _handle_missing(
         features, target_values, args.dropna, file_name
     )
@@ -243,5 +243,5 @@ def prepare_data(args: Any) -> PreparedData:
         targets=targets,
         X=X,
         dropped_rows=dropped,
-        summary=summarise_data(*summary_inputs, target, _parse_target(target_raw, file_name)),
+        summary=summarise_data(schema, raw, all_features, target, all_targets),
     )
