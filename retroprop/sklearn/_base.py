@@ -1,8 +1,9 @@
 """``BaseMLP``: what the classifier and the regressor share.
 
-The estimator translates and delegates: it validates with scikit-learn's helpers, builds the
-network with :func:`retroprop.nn.mlp`, trains it with :func:`retroprop.fit` (the loss and the
-stopping rule of :mod:`retroprop.sklearn._training`), and predicts with a float64 copy of the
+The estimator translates and delegates: it validates with scikit-learn's helpers (the data's
+only check: the layers below trust them), builds the network with :func:`retroprop.nn.mlp`,
+trains it with a :class:`retroprop.training.Trainer` (the loss and the stopping rule of
+:mod:`retroprop.sklearn._training`), and predicts with a float64 copy of the
 trained weights, so a prediction does not depend on how the rows are batched or ordered.
 """
 
@@ -20,10 +21,10 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from retroprop import optim
-from retroprop.grad_mode import no_grad
 from retroprop.nn import init as nn_init
 from retroprop.nn.activation import HIDDEN_ACTIVATIONS
 from retroprop.nn.container import mlp
+from retroprop.nn.inference import predict
 from retroprop.nn.linear import Linear
 from retroprop.random import using_generator
 from retroprop.sklearn._predictor import float64_copy
@@ -34,8 +35,9 @@ from retroprop.sklearn._training import (
     optimizer_options,
     split_validation,
 )
-from retroprop.tensor import Tensor
-from retroprop.training.fit import fit
+from retroprop.training.data import Dataset
+from retroprop.training.objectives import Objective
+from retroprop.training.trainer import Trainer
 
 __all__ = ["BaseMLP", "ACTIVATIONS", "SOLVERS", "init_arguments"]
 
@@ -194,23 +196,8 @@ class BaseMLP(BaseEstimator):
         return tuple(int(s) for s in sizes)
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        if self.early_stopping and self.validation_fraction == 0:
-            raise ValueError(
-                "early_stopping=True needs validation_fraction > 0 (the share of the rows "
-                "held out to validate on)"
-            )
-        user_callbacks = list(self.callbacks or ())
-        watches_validation = [
-            c for c in user_callbacks if str(getattr(c, "monitor", "")).startswith("val_")
-        ]
-        if watches_validation and not self.early_stopping:
-            raise ValueError(
-                f"callbacks: {type(watches_validation[0]).__name__} monitors "
-                f"{watches_validation[0].monitor!r} but there is no validation set; set "
-                "early_stopping=True to hold out validation_fraction of the rows"
-            )
+        """Check the data once (this is their face), then train with a ``Trainer``."""
+        user_callbacks = self._check_fit_options(incremental)
         hidden = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
@@ -236,21 +223,65 @@ class BaseMLP(BaseEstimator):
         elif architecture != self._architecture:
             raise ValueError(self._architecture_change(architecture))
         self._start_tracking()
-        targets = self._encode_targets(y).astype(dtype)
+        trainer, monitor = self._trainer(
+            X, y, sample_weight, kind, random_state, incremental, user_callbacks
+        )
+        self.history_ = trainer.run()
+        self.model_.zero_grad()
+        self.model_.eval()
+        if not incremental and not monitor.converged and len(self.history_) == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
 
-        validation = None
+    def _check_fit_options(self, incremental: bool) -> list[Any]:
+        """Reject settings that cannot go together; returns the user's callbacks."""
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True needs validation_fraction > 0 (the share of the rows "
+                "held out to validate on)"
+            )
+        user_callbacks = list(self.callbacks or ())
+        watches_validation = [
+            c for c in user_callbacks if str(getattr(c, "monitor", "")).startswith("val_")
+        ]
+        if watches_validation and not self.early_stopping:
+            raise ValueError(
+                f"callbacks: {type(watches_validation[0]).__name__} monitors "
+                f"{watches_validation[0].monitor!r} but there is no validation set; set "
+                "early_stopping=True to hold out validation_fraction of the rows"
+            )
+        return user_callbacks
+
+    def _trainer(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None,
+        kind: str,
+        random_state: np.random.RandomState,
+        incremental: bool,
+        user_callbacks: list[Any],
+    ) -> tuple[Trainer, EpochMonitor]:
+        """The run: checked rows as Datasets (split when early stopping), loss and stopping rule."""
+        dtype = np.dtype(self.dtype)
+        targets = self._encode_targets(y).astype(dtype)
+        train = (X, targets, y, sample_weight)
+        held_out = None
         if self.early_stopping:
-            X, targets, sample_weight, validation = split_validation(
-                X,
-                y,
-                targets,
-                sample_weight,
+            train, held_out = split_validation(
+                *train,
                 fraction=self.validation_fraction,
                 stratify=self._stratify(y),
                 random_state=random_state,
-                dtype=dtype,
             )
-        n_train = X.shape[0]
+        X, targets, _, sample_weight = train
         weight_scale = 1.0
         if sample_weight is not None:
             weight_scale = float(np.mean(sample_weight))
@@ -259,34 +290,24 @@ class BaseMLP(BaseEstimator):
                     "sample_weight is zero on every training row left after the validation "
                     "split; give some of them a non-zero weight"
                 )
+        validation = None if held_out is None else _dataset(held_out, dtype, weights_dtype=None)
         loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
-        monitor = EpochMonitor(self, n_train, loss, validation)
-        self.history_ = fit(
+        monitor = EpochMonitor(self, X.shape[0], None if held_out is None else held_out[2:])
+        trainer = Trainer(
             self.model_,
-            X,
-            targets,
-            loss=loss,
-            optimizer=self._prepare_optimizer(incremental),
+            Objective(kind, loss, "regression", "value"),
+            self._prepare_optimizer(incremental),
+            _dataset(train, dtype, weights_dtype=dtype),
+            validation,
             epochs=1 if incremental else self.max_iter,
-            batch_size=batch_size_for(self.batch_size, n_train, self.batch_norm),
+            batch_size=batch_size_for(self.batch_size, X.shape[0], self.batch_norm),
             shuffle=self.shuffle,
-            validation_data=validation[:2] if watches_validation else None,
+            rng=np.random.default_rng(seed := int(random_state.randint(_SEED_LIMIT))),
+            seed=seed,
             callbacks=[monitor, *user_callbacks],
             verbose=int(self.verbose),
-            seed=int(random_state.randint(_SEED_LIMIT)),
-            sample_weight=sample_weight,
         )
-        self.model_.zero_grad()
-        self.model_.eval()
-        ran = len(self.history_)
-        if not incremental and not monitor.converged and ran == self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
+        return trainer, monitor
 
     def _initialize(self, architecture: tuple, random_state: np.random.RandomState) -> None:
         sizes, activation, dropout, batch_norm, dtype, kind = architecture
@@ -362,8 +383,7 @@ class BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         predictor = self._predictor
         predictor.load_state_dict(self.model_.state_dict())
-        with no_grad():
-            return predictor(Tensor(np.asarray(X, dtype=np.float64))).data
+        return predict(predictor, np.asarray(X, dtype=np.float64))
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: Any) -> Any:
@@ -409,3 +429,11 @@ class BaseMLP(BaseEstimator):
 def init_arguments(frame_locals: dict[str, Any]) -> dict[str, Any]:
     """A subclass ``__init__``'s arguments, from its ``locals()``, for ``BaseMLP.__init__``."""
     return {k: v for k, v in frame_locals.items() if k not in ("self", "__class__")}
+
+
+def _dataset(part: tuple, dtype: np.dtype, weights_dtype: np.dtype | None) -> Dataset:
+    """(X, targets, y, weights) checked by the estimator as a Dataset in the model's dtype."""
+    X, targets, _, weights = part
+    if weights is not None and weights_dtype is not None:
+        weights = weights.astype(weights_dtype)
+    return Dataset(np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(targets), weights)

@@ -259,9 +259,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
-        X, y = validate_data(
-            self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset
-        )
+        X, y = validate_data(self, X, y, multi_output=True, dtype=np.dtype(self.dtype), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)

@@ -157,7 +157,7 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
             y,
             multi_output=True,
             y_numeric=True,
-            dtype=(np.float64, np.float32),
+            dtype=np.dtype(self.dtype),
             reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
