@@ -157,3 +157,18 @@ def test_a_model_folder_saved_before_schemas_still_predicts(tmp_path, capsys):
     assert main(["predict", "--model", str(old), "--data", str(tmp_path / "gap.csv")]) == 2
     err = capsys.readouterr().err
     assert "did not fill them in" in err and len(err.strip().splitlines()) <= 2
+
+
+def test_a_yes_no_target_keeps_its_class_names(tmp_path, capsys):
+    # A Yes/No feature is a boolean; a Yes/No target stays the classes 'No' and 'Yes'.
+    rng = np.random.default_rng(0)
+    student = rng.choice(["Yes", "No"], 60)
+    frame = pd.DataFrame({"student": student, "x": rng.normal(size=60),
+                          "default": np.where(student == "Yes", "Yes", "No")})  # fmt: skip
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--target", "default",
+                 "--epochs", "1", "--out", str(out), *QUICK]) == 0  # fmt: skip
+    metadata = json.loads((out / "config.json").read_text())["metadata"]
+    assert metadata["target"]["classes"] == ["No", "Yes"]
+    assert metadata["preprocessing"]["categorical"] == {"student": ["False", "True"]}

@@ -16,7 +16,7 @@ import numpy as np
 
 from retroprop.cli.data_summary import summarise_data
 from retroprop.cli.errors import CLIError
-from retroprop.cli.schema import USED_KINDS, Schema, infer_kind, parse_column
+from retroprop.cli.schema import Schema, infer_kind, parse_column
 from retroprop.cli.tabular import Preprocessing, describe_rows, split_target
 from retroprop.cli.target import Target
 
@@ -99,11 +99,14 @@ def _load(args: Any) -> tuple[Any, Any, str, str, str | None]:
 
 
 def _parse_target(values: Any, source: str | None) -> Any:
-    """The target column parsed like a feature: numbers, 'True'/'False', or text; NaN: missing."""
+    """The target column parsed: numbers, or text (class names as written, so 'Yes'/'No' stay
+    'Yes'/'No'); NaN where missing."""
     import pandas as pd
 
     kind = infer_kind(values, identifiers=False, source=source).kind
-    parsed, _ = parse_column(values, kind if kind in USED_KINDS else "categorical")
+    if kind != "numeric":  # True/False stored as such (Parquet) become 'True'/'False'
+        kind = "boolean" if pd.api.types.is_bool_dtype(values) else "categorical"
+    parsed, _ = parse_column(values, kind)
     return pd.Series(parsed, name=values.name, dtype=np.float64 if kind == "numeric" else object)
 
 
