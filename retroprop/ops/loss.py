@@ -1,7 +1,8 @@
 """Losses, fused with the output activation where the course simplifies the gradient.
 
 With ``reduction="mean"`` the per-example losses are averaged, so dJ/dz carries a 1/N: the
-course's "average of the gradients over the batch".
+course's "average of the gradients over the batch". float16 losses are summed and divided in
+float32 and cast back, so a mean over more than 65504 elements stays right.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from retroprop.function import Function
+from retroprop.ops._numerics import divide_by_count, wide_sum
 from retroprop.ops.activation import sigmoid_array, softplus_array
 
 __all__ = ["SquaredError", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy"]
@@ -20,16 +22,18 @@ def _reduce(losses, reduction, count=None):
     """Apply ``reduction`` to per-element losses; ``count`` overrides the mean's divisor."""
     if reduction == "none":
         return losses
-    total = losses.sum()
     if reduction == "sum":
-        return total
-    return total / (losses.size if count is None else count)
+        return wide_sum(losses)
+    count = losses.size if count is None else count
+    if losses.dtype == np.float16:  # a float16 total may pass 65504 before it is divided
+        return (losses.sum(dtype=np.float32) / count).astype(np.float16)
+    return losses.sum() / count
 
 
 def _scale(grad_output, reduction, count):
     """dJ/d(per-element loss): the upstream gradient spread by the reduction."""
     if reduction == "mean":
-        return grad_output / count
+        return divide_by_count(grad_output, count)
     return grad_output
 
 
