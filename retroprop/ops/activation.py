@@ -73,7 +73,8 @@ def erf_array(x: np.ndarray) -> np.ndarray:
     positive terms (no cancellation). |x| >= 3: erfc from its continued fraction
     erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))).
     """
-    x64 = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore"):  # a longdouble beyond float64: +-inf, erf = +-1
+        x64 = np.asarray(x, dtype=np.float64)
     ax = np.abs(x64)
     small = np.minimum(ax, 3.0)
     two_x2 = 2.0 * small * small

@@ -145,9 +145,9 @@ def _pow_grad_base(grad_output, a, p):
     if isinstance(p, int | float):
         if p == 0:
             return np.zeros_like(grad_output)
-        if p == 2:
-            return grad_output * (a + a)
         with np.errstate(divide="ignore", over="ignore"):
+            if p == 2:
+                return grad_output * (a + a)
             return grad_output * p * a ** (p - 1)
     # 0 * inf at p = 0 is replaced; an invalid power was already reported by the forward pass.
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -319,13 +319,23 @@ class Where(Function):
 
 
 class Cast(Function):
-    """c = a converted to another dtype;  the gradient is converted back."""
+    """c = a converted to another dtype;  the gradient is converted back.
+
+    A value beyond the narrower dtype's range becomes +-inf, as in PyTorch, without a warning.
+    """
 
     @staticmethod
     def forward(ctx, a, *, dtype):
         ctx.input_dtype = a.dtype
-        return a.astype(dtype)
+        return _cast(a, dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output.astype(ctx.input_dtype)
+        return _cast(grad_output, ctx.input_dtype)
+
+
+def _cast(array, dtype):
+    if np.dtype(dtype).itemsize >= array.dtype.itemsize:
+        return array.astype(dtype)
+    with np.errstate(over="ignore"):
+        return array.astype(dtype)
