@@ -707,3 +707,13 @@ def test_movement_ops_pass_boundary_values_through(fn):
     else:
         assert set(map(str, out.data.ravel().tolist())) <= set(map(str, values.tolist()))
     assert (x.grad >= 1).all() and x.grad.dtype == np.float64
+
+
+def test_cross_entropy_beyond_the_range_keeps_overflow_warning_but_right_values():
+    big = np.finfo(np.float32).max
+    z = rp.tensor(np.array([[big, -big]], np.float32), requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="overflow"):  # the hot path pays no np.errstate
+        loss = F.cross_entropy(z, [0])
+    loss.backward()
+    assert loss.item() == 0.0  # as PyTorch
+    np.testing.assert_array_equal(z.grad, [[0.0, 0.0]])

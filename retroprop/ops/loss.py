@@ -25,16 +25,18 @@ def _reduce(losses, reduction, count=None):
     if reduction == "sum":
         return wide_sum(losses)
     count = losses.size if count is None else count
-    if losses.dtype == np.float16:  # a float16 total may pass 65504 before it is divided
+    if losses.dtype.char == "e":  # a float16 total may pass 65504 before it is divided
         return (losses.sum(dtype=np.float32) / count).astype(np.float16)
     return losses.sum() / count
 
 
 def _scale(grad_output, reduction, count):
     """dJ/d(per-element loss): the upstream gradient spread by the reduction."""
-    if reduction == "mean":
-        return divide_by_count(grad_output, count)
-    return grad_output
+    if reduction != "mean":
+        return grad_output
+    if grad_output.dtype.char != "e":  # not float16: the hot path
+        return grad_output / count
+    return divide_by_count(grad_output, count)
 
 
 class SquaredError(Function):
@@ -133,6 +135,10 @@ class BinaryCrossEntropyWithLogits(Function):
 class CrossEntropy(Function):
     """l = -sum_c y_c log softmax(z)_c on logits z (log-sum-exp with the max subtracted);
     dl/dz = softmax(z) - y.
+
+    Logits that differ by more than the dtype's largest value give NumPy's overflow warning in
+    the max subtraction (the hot path does not pay for ``np.errstate``); the values stay right
+    (an infinite loss for the far class, as PyTorch).
 
     ``target`` holds integer class labels, shape (N,), or class probabilities, shape (N, C).
     ``weight`` (C,) rescales each class; with labels, the mean divides by the summed weights of

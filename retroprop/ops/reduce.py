@@ -47,6 +47,8 @@ class Sum(Function):
         ctx.shape = x.shape
         ctx.axes = _normalize_axes(axis, x.ndim)
         ctx.keepdims = keepdims
+        if x.dtype.char != "e":  # not float16: NumPy's sum, the hot path
+            return x.sum(axis=axis, keepdims=keepdims)
         return wide_sum(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
