@@ -717,3 +717,26 @@ def test_cross_entropy_beyond_the_range_keeps_overflow_warning_but_right_values(
     loss.backward()
     assert loss.item() == 0.0  # as PyTorch
     np.testing.assert_array_equal(z.grad, [[0.0, 0.0]])
+
+
+def test_clip_passes_the_gradient_at_its_bounds():
+    x = rp.tensor(np.array([-1.0, 1.0, -1.5, 1.5]), requires_grad=True)
+    _silently(lambda: x.clip(-1.0, 1.0).sum().backward())
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 0.0, 0.0])  # as torch.clamp
+    if torch is not None:
+        t = torch.tensor([-1.0, 1.0, -1.5, 1.5], dtype=torch.float64, requires_grad=True)
+        t.clamp(-1.0, 1.0).sum().backward()
+        np.testing.assert_array_equal(t.grad.numpy(), x.grad)
+
+
+def test_a_large_python_base_on_a_float16_exponent():
+    b = rp.tensor(np.array([0.0, 1.0], np.float16), requires_grad=True)
+    out = _silently(lambda: 1e5**b)  # 1e5 ** 1 is inf in float16, as in PyTorch
+    _silently(lambda: out.sum().backward())
+    np.testing.assert_array_equal(out.data, [1.0, INF])
+    # d/db = 1e5 ** b ln(1e5), with the log of the Python base in double precision (PyTorch)
+    np.testing.assert_array_equal(b.grad, np.float16([math.log(1e5), INF]))
+    if torch is not None:
+        t = torch.tensor([0.0, 1.0], dtype=torch.float16, requires_grad=True)
+        (1e5**t).sum().backward()
+        np.testing.assert_array_equal(t.grad.numpy(), b.grad)

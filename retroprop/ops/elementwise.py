@@ -5,6 +5,8 @@ Binary ops broadcast like NumPy; the engine sums each gradient back to its opera
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from retroprop.backend import array_module
@@ -156,8 +158,12 @@ def _pow_grad_base(grad_output, a, p):
 
 
 def _pow_grad_exponent(grad_output, a, p, c):
-    """dJ/dp = g c log(a), and 0 where a = 0 and p >= 0 (PyTorch's rule)."""
-    a = np.asarray(a, dtype=c.dtype)  # a Python base, in the dtype its power was computed in
+    """dJ/dp = g c log(a), and 0 where a = 0 and p >= 0 (PyTorch's rule).
+
+    The log of a positive Python base is taken in double precision, as PyTorch does.
+    """
+    if isinstance(a, int | float) and a > 0:
+        return grad_output * c * math.log(a)
     zero_base = (a == 0) & (p >= 0)
     with np.errstate(divide="ignore"):  # log(0) = -inf, for 0 ** p = inf with p < 0
         log_a = np.log(np.where(zero_base, 1, a))
