@@ -662,6 +662,26 @@ def test_fused_losses_at_the_largest_finite_logits(dtype):
         np.testing.assert_array_equal(z.grad, [grad])
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_binary_cross_entropy_gradient_at_probabilities_0_and_1(dtype):
+    p = rp.tensor(np.array([0.0, 1.0, 0.5], dtype), requires_grad=True)
+    loss = _silently(lambda: F.binary_cross_entropy(p, [1.0, 0.0, 1.0]))
+    _silently(loss.backward)
+    # (p - y) / max(p (1 - p), 1e-12) / 3, as PyTorch: -inf and inf in float16
+    with np.errstate(over="ignore"):
+        expected = np.array([-1e12 / 3, 1e12 / 3, -2 / 3]).astype(dtype)
+    _check(p.grad, expected, dtype, "binary_cross_entropy gradient")
+    _check(loss.data, np.array(200.6931471805599 / 3, dtype), dtype, "binary_cross_entropy")
+    if torch is not None:
+        t = torch.tensor([0.0, 1.0, 0.5], dtype=getattr(torch, np.dtype(dtype).name))
+        t.requires_grad_(True)
+        target = torch.tensor([1.0, 0.0, 1.0], dtype=t.dtype)
+        torch.nn.functional.binary_cross_entropy(t, target).backward()
+        # PyTorch's floor is 1e-12 in float32 (9.9999999600e-13): compare at float32's tolerance
+        tolerance = np.float16 if dtype == np.float16 else np.float32
+        _check(p.grad, t.grad.numpy(), tolerance, "binary_cross_entropy gradient vs torch")
+
+
 def test_binary_cross_entropy_at_probabilities_0_and_1():
     p = rp.tensor(np.array([0.0, 1.0, 0.0, 1.0]), requires_grad=True)
     loss = _silently(lambda: F.binary_cross_entropy(p, [0.0, 1.0, 1.0, 0.0], reduction="none"))
@@ -717,6 +737,14 @@ def test_cross_entropy_beyond_the_range_keeps_overflow_warning_but_right_values(
     loss.backward()
     assert loss.item() == 0.0  # as PyTorch
     np.testing.assert_array_equal(z.grad, [[0.0, 0.0]])
+
+
+def test_python_numbers_in_the_numpy_style_functions():
+    x = rp.tensor(np.array([-1.0, 1.0]), requires_grad=True)
+    out = _silently(lambda: rp.maximum(0.0, x) + rp.minimum(0.0, x) + rp.where(x.data > 0, 0.0, x))
+    _silently(lambda: out.sum().backward())
+    np.testing.assert_array_equal(out.data, [-2.0, 1.0])
+    np.testing.assert_array_equal(x.grad, [2.0, 1.0])
 
 
 def test_clip_passes_the_gradient_at_its_bounds():

@@ -90,8 +90,13 @@ class BinaryCrossEntropy(Function):
             scale = scale * weight
         grad_p = grad_y = None
         if ctx.needs_input_grad[0]:
-            grad_p = (p - y) / np.maximum(p * (1 - p), 1e-12)
+            # float16 has no 1e-12 (it rounds to 0): floor in float32, then +-inf as PyTorch
+            wide = p.astype(np.float32) if p.dtype.char == "e" else p
+            grad_p = (wide - y) / np.maximum(wide * (1 - wide), 1e-12)
             grad_p *= scale
+            if wide is not p:
+                with np.errstate(over="ignore"):
+                    grad_p = grad_p.astype(p.dtype)
         if ctx.needs_input_grad[1]:
             grad_y = (log_not_p - log_p) * scale
         return grad_p, grad_y, None
