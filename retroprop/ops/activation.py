@@ -33,9 +33,8 @@ __all__ = [
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_GELU_TANH_SATURATED = (
-    10.0  # u(10) = 43.7: tanh(u) = 1 exactly down to float16 and up to longdouble
-)
+# u(10) = 43.7, where tanh(u) = 1 exactly in every dtype from float16 to longdouble
+_GELU_TANH_SATURATED = 10.0
 
 
 def sigmoid_array(z: np.ndarray) -> np.ndarray:
