@@ -33,7 +33,6 @@ def wide_sum(x, axis=None, keepdims=False):
 
     Examples
     --------
-    >>> import numpy as np
     >>> wide_sum(np.full((4000, 2), 0.1, np.float16), axis=0)
     array([400., 400.], dtype=float16)
     """
@@ -51,7 +50,6 @@ def divide_by_count(x, count):
 
     Examples
     --------
-    >>> import numpy as np
     >>> divide_by_count(np.ones(2, np.float16), 100_000)
     array([1.e-05, 1.e-05], dtype=float16)
     """

@@ -57,7 +57,6 @@ def times_nonzero(z: np.ndarray, factor: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> times_nonzero(np.array([-np.inf, 2.0]), np.array([0.0, 3.0]))
     array([0., 6.])
     """
