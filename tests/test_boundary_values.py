@@ -15,19 +15,13 @@ import warnings
 
 import numpy as np
 import pytest
+from boundary_common import DTYPES, INF, NAN, W, torch
+from boundary_common import check as _check
 
 import retroprop as rp
 import retroprop.nn.functional as F
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - the oracle is optional
-    torch = None
-
-INF, NAN = math.inf, math.nan
-DTYPES = [np.float16, np.float32, np.float64, np.longdouble]
 POINTS = ["0", "-0", "inf", "-inf", "nan", "max", "-max", "tiny"]
-W = "nan, with NumPy's invalid-value warning"  # the math has no value here
 
 
 def point(name: str, dtype) -> np.ndarray:
@@ -277,10 +271,6 @@ def _expected(entry, x: np.ndarray):
     return np.asarray(entry, dtype=x.dtype)
 
 
-def _tolerance(dtype) -> float:
-    return {2: 2e-3, 4: 2e-6}.get(np.dtype(dtype).itemsize, 1e-12)
-
-
 def _run(fn, x: np.ndarray, warns: bool):
     t = rp.tensor(x.copy(), requires_grad=True)
     if warns:
@@ -295,17 +285,6 @@ def _run(fn, x: np.ndarray, warns: bool):
     assert out.dtype == x.dtype, f"the result keeps the input's dtype {x.dtype}, got {out.dtype}"
     assert t.grad.dtype == x.dtype
     return out.data, t.grad
-
-
-def _check(actual, expected, dtype, what):
-    np.testing.assert_allclose(
-        actual.astype(np.float64) if np.dtype(dtype) != np.longdouble else actual,
-        expected.astype(np.float64) if np.dtype(dtype) != np.longdouble else expected,
-        rtol=_tolerance(dtype),
-        atol=0,
-        equal_nan=True,
-        err_msg=what,
-    )
 
 
 UNARY_CASES = [

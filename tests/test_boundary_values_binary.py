@@ -8,41 +8,11 @@ import warnings
 
 import numpy as np
 import pytest
+from boundary_common import DTYPES, INF, LN2, NAN, W, torch
+from boundary_common import check as _check
+from boundary_common import silently as _silently
 
 import retroprop as rp
-
-try:
-    import torch
-except ImportError:  # pragma: no cover - the oracle is optional
-    torch = None
-
-INF, NAN = math.inf, math.nan
-LN2 = math.log(2)
-DTYPES = [np.float16, np.float32, np.float64, np.longdouble]
-W = "nan, with NumPy's invalid-value warning"  # the math has no value here
-
-
-def _tolerance(dtype) -> float:
-    return {2: 2e-3, 4: 2e-6}.get(np.dtype(dtype).itemsize, 1e-12)
-
-
-def _check(actual, expected, dtype, what):
-    wide = np.longdouble if np.dtype(dtype) == np.longdouble else np.float64
-    np.testing.assert_allclose(
-        np.asarray(actual).astype(wide),
-        np.asarray(expected).astype(wide),
-        rtol=_tolerance(dtype),
-        atol=0,
-        equal_nan=True,
-        err_msg=what,
-    )
-
-
-def _silently(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return fn()
-
 
 # ---------------------------------------------------------------- binary ops
 OVERFLOW = "inf, with NumPy's overflow warning"  # see test_hot_arithmetic_overflow_keeps_warning
@@ -56,7 +26,6 @@ BINARY_OPS = {
     "maximum": (rp.maximum, "maximum"),
     "minimum": (rp.minimum, "minimum"),
 }
-LN2 = math.log(2)
 # (op, a, b, c, dc/da, dc/db); W: no value (NaN and NumPy's invalid-value warning).
 BINARY = [
     ("add", 1, INF, INF, 1, 1),

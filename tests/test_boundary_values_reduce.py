@@ -3,53 +3,16 @@ softmax at the largest logits, and the remaining ops; see ``tests/test_boundary_
 
 from __future__ import annotations
 
-import math
-import warnings
-
 import numpy as np
 import pytest
+from boundary_common import DTYPES, INF, LN2, NAN, torch
+from boundary_common import check as _check
+from boundary_common import silently as _silently
 
 import retroprop as rp
 import retroprop.nn.functional as F
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - the oracle is optional
-    torch = None
-
-INF, NAN = math.inf, math.nan
-LN2 = math.log(2)
-DTYPES = [np.float16, np.float32, np.float64, np.longdouble]
-W = "nan, with NumPy's invalid-value warning"  # the math has no value here
-
-
-def _tolerance(dtype) -> float:
-    return {2: 2e-3, 4: 2e-6}.get(np.dtype(dtype).itemsize, 1e-12)
-
-
-def _check(actual, expected, dtype, what):
-    wide = np.longdouble if np.dtype(dtype) == np.longdouble else np.float64
-    np.testing.assert_allclose(
-        np.asarray(actual).astype(wide),
-        np.asarray(expected).astype(wide),
-        rtol=_tolerance(dtype),
-        atol=0,
-        equal_nan=True,
-        err_msg=what,
-    )
-
-
-def _silently(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return fn()
-
-
 # ---------------------------------------------------------------- reductions, ties, float16
-def _silently(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return fn()
 
 
 def test_float16_mean_of_many_ones_and_its_gradient():
