@@ -69,12 +69,24 @@ def test_nan_in_features_is_filled_in_and_counted(capsys, table, tmp_path):
     assert "Missing values (of 10 rows): 'age' 2 (median + missing indicator)" in out
 
 
-def test_nan_in_target_is_named(capsys, table, tmp_path):
+def test_rows_without_a_target_are_left_out_and_named(capsys, table, tmp_path):
     frame = pd.read_csv(table)
     frame.loc[4, "label"] = None
     frame.to_csv(tmp_path / "holes.csv", index=False)
+    code = main(["train", "--data", str(tmp_path / "holes.csv"), "--target", "label",
+                 "--epochs", "1", "--quiet", "--test-size", "0", "--validation-size", "0",
+                 "--no-diagnostics", "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "left out 1 of 10 rows" in err and "row 4" in err and "'label' (the target)" in err
+
+
+def test_a_target_with_almost_no_values_is_refused(capsys, table, tmp_path):
+    frame = pd.read_csv(table)
+    frame.loc[1:, "label"] = None
+    frame.to_csv(tmp_path / "holes.csv", index=False)
     check_error(capsys, ["train", "--data", str(tmp_path / "holes.csv"), "--target", "label"],
-                "row 4", "label (the target)")  # fmt: skip
+                "only 1 rows are left", "target")  # fmt: skip
 
 
 def test_dropna_drops_the_rows_instead(capsys, tmp_path):
@@ -85,7 +97,7 @@ def test_dropna_drops_the_rows_instead(capsys, tmp_path):
                  "--epochs", "2", "--quiet", "--seed", "0", "--no-diagnostics",
                  "--out", str(tmp_path / "run")])  # fmt: skip
     assert code == 0
-    assert "dropped 2 of 40 rows" in capsys.readouterr().err
+    assert "left out 2 of 40 rows" in capsys.readouterr().err
 
 
 def test_target_with_one_class(capsys, table, tmp_path):

@@ -120,7 +120,7 @@ def test_dropna_drops_rows_with_any_gap(tmp_path, capsys):
     data = members(tmp_path / "members.csv")
     main(["train", "--data", str(data), "--target", "label", "--epochs", "1", "--drop", "notes",
           "--dropna", "--out", str(tmp_path / "run"), *QUICK])  # fmt: skip
-    assert "dropped 12 of 200 rows" in capsys.readouterr().err
+    assert "left out 12 of 200 rows" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -111,33 +111,33 @@ def _parse_target(values: Any, source: str | None) -> Any:
 
 
 def _handle_missing(features: Any, target: Any, dropna: bool, source: str | None):
-    """Drop the rows with a missing value (``--dropna``); else refuse rows without a target.
+    """Leave out the rows without a target (nothing to learn from them), with a notice naming
+    them; with ``--dropna`` also the rows with a missing feature value.
 
-    Missing feature values are kept: the preprocessing fills them in.
+    Missing feature values are otherwise kept: the preprocessing fills them in.
     """
     target_missing = target.isna().to_numpy()
     bad_rows = target_missing | (features.isna().to_numpy().any(axis=1) if dropna else False)
     if not bad_rows.any():
         return features, target, 0
-    if dropna:
-        keep = ~bad_rows
-        print(
-            f"retroprop: --dropna: dropped {int(bad_rows.sum())} of {len(bad_rows)} rows with "
-            f"missing values ({describe_rows(np.flatnonzero(bad_rows), source)})",
-            file=sys.stderr,
-        )
-        if keep.sum() < 4:
-            raise CLIError("too few rows are left after dropping those with missing values")
-        return (
-            features[keep].reset_index(drop=True),
-            target[keep].reset_index(drop=True),
-            int(bad_rows.sum()),
-        )
+    keep = ~bad_rows
     rows = describe_rows(np.flatnonzero(bad_rows), source)
-    raise CLIError(
-        f"missing values in {rows} of column '{target.name} (the target)': a row needs its "
-        "target to be learnt from",
-        hint="fill them in, or pass --dropna to drop those rows",
+    reason = "missing values" if dropna else f"no value in column '{target.name}' (the target)"
+    flag = "--dropna: " if dropna else ""
+    if keep.sum() < 4:
+        raise CLIError(
+            f"only {int(keep.sum())} rows are left after leaving out those with {reason}",
+            hint="fill in the missing values" + ("" if dropna else " of the target"),
+        )
+    print(
+        f"retroprop: {flag}left out {int(bad_rows.sum())} of {len(bad_rows)} rows with "
+        f"{reason} ({rows})",
+        file=sys.stderr,
+    )
+    return (
+        features[keep].reset_index(drop=True),
+        target[keep].reset_index(drop=True),
+        int(bad_rows.sum()),
     )
 
 
