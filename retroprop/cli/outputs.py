@@ -254,6 +254,7 @@ def run_record(
         command=result.command,
         verdict=str(result.verdict) if result.verdict is not None else "",
         details=result.details,
+        data_summary=data.summary or None,
     )
 
 

@@ -72,6 +72,9 @@ class RunRecord:
         One line on how good the model is, then the findings with the flag to try.
     details : mapping, optional
         Classification: "per_class" precision/recall/F1/support and "confusion_matrix".
+    data_summary : mapping, optional
+        Each input column's kind and missing values, and the class balance
+        (``retroprop.cli.data_summary.summarise_data``).
 
     Examples
     --------
@@ -99,6 +102,7 @@ class RunRecord:
     command: str = ""
     verdict: str = ""
     details: Mapping[str, Any] | None = None
+    data_summary: Mapping[str, Any] | None = None
 
     @property
     def classification(self) -> bool:
