@@ -254,7 +254,13 @@ def test_no_saturated_outputs_panel_on_a_relu_network():
     assert titles == ["||dJ/dz|| (gradient norm)", "dead units (fraction)"]
 
 
-def test_the_binary_confusion_matrix_title_is_not_clipped():
+@pytest.mark.parametrize(
+    "names",
+    [["<=50K", ">50K"], ["Adelie Penguin (Pygoscelis adeliae)",
+                         "Chinstrap penguin (Pygoscelis antarctica)",
+                         "Gentoo penguin (Pygoscelis papua)"]],
+)  # fmt: skip
+def test_the_confusion_matrix_title_is_not_clipped_nor_the_matrix_squeezed(names):
     from matplotlib.figure import Figure
 
     from retroprop.report import figures
@@ -268,8 +274,8 @@ def test_the_binary_confusion_matrix_title_is_not_clipped():
 
     figures.png_bytes, saved = keep, figures.png_bytes
     try:
-        figures.confusion_matrix(np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]),
-                                 ["<=50K", ">50K"], "Confusion matrix (validation)")  # fmt: skip
+        y = np.arange(8) % len(names)
+        figures.confusion_matrix(y, y[::-1], names, "Confusion matrix (validation)")
     finally:
         figures.png_bytes = saved
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -279,6 +285,8 @@ def test_the_binary_confusion_matrix_title_is_not_clipped():
     figure.draw(renderer)
     box = figure.axes[0].title.get_window_extent(renderer)
     assert box.x0 >= 0 and box.x1 <= figure.bbox.width
+    # long class names once squeezed the matrix to a few pixels
+    assert figure.axes[0].get_window_extent(renderer).width >= 0.3 * figure.bbox.width
 
 
 # -------------------------------------------------------------------------------- install

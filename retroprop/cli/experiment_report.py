@@ -53,9 +53,12 @@ def write_comparison(out: Path, key: str, runs: list[tuple[str, Any]]) -> None:
     writer.writeheader()
     writer.writerows(rows)
     atomic_write(out / "comparison.csv", buffer.getvalue())
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    # the page shows the headline figures (comparison.csv has them all), so it fits 1400 px
+    shown = [c for c in columns if c in ("run", "outcome", "epochs") or c.endswith(HEADLINE)]
+    shown = [c for c in shown if not c.startswith("train_")] if len(shown) > 9 else shown
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in shown)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(row.get(c)))}</td>" for c in columns) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(_cell(row.get(c)))}</td>" for c in shown) + "</tr>"
         for row in rows
     )
     image = base64.b64encode(_curves_png(runs)).decode("ascii")
@@ -66,13 +69,17 @@ def write_comparison(out: Path, key: str, runs: list[tuple[str, Any]]) -> None:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>retroprop experiment: {html.escape(key)}</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:1100px;margin:24px auto;color:#1d2530}"
-        "table{border-collapse:collapse}td,th{padding:4px 12px;border-bottom:1px solid #ddd;"
+        "table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}"
+        "td,th{padding:4px 12px;border-bottom:1px solid #ddd;"
         "text-align:right}img{max-width:100%}</style></head><body>"
         f"<h1>Experiment: varying {html.escape(key)}</h1><table><tr>{head}</tr>{body}</table>"
         f'<p><img alt="loss curves" src="data:image/png;base64,{image}"></p>'
         f"<p>Each run's own report: {links}</p></body></html>\n"
     )
     atomic_write(out / "report.html", page)
+
+
+HEADLINE = ("_loss", "_accuracy", "_roc_auc", "_r2")
 
 
 def _cell(value: Any) -> str:

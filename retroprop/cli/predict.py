@@ -75,7 +75,6 @@ def _report_scores(z: np.ndarray, frame: Any, target: Any, threshold: float, out
     from retroprop.cli.files import json_safe, write_json
     from retroprop.cli.metrics import score_rows
     from retroprop.cli.outputs import results_table
-
     from retroprop.cli.prepare import _parse_target
 
     parsed = _parse_target(frame[target.name], None)  # as training parsed it; NaN where missing

@@ -257,8 +257,12 @@ def confusion_matrix(
     k = len(class_names)
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    # long class names ("Adelie Penguin (Pygoscelis adeliae)") are cut, and the figure grows
+    # with the rest: constrained layout would otherwise shrink the matrix to a few pixels
+    labels = [str(n) if len(str(n)) <= 22 else str(n)[:21] + "…" for n in class_names]
+    longest = max((len(n) for n in labels), default=1)
     size = min(9.0, 3.2 + 0.45 * k)
-    figure = _figure(size + 0.8, size)
+    figure = _figure(size + 0.8 + 0.07 * longest, size + 0.05 * longest)
     ax = figure.subplots()
     image = ax.imshow(counts, cmap="Blues", vmin=0)
     figure.colorbar(image, ax=ax, shrink=0.8, label="rows")
@@ -276,13 +280,11 @@ def confusion_matrix(
                 color="white" if counts[i, j] > threshold else "black",
             )
     ticks = np.arange(k)
+    rotate = k > 4 or longest * k > 24
     ax.set_xticks(
-        ticks,
-        labels=list(class_names),
-        rotation=45 if k > 4 else 0,
-        ha="right" if k > 4 else "center",
+        ticks, labels=labels, rotation=45 if rotate else 0, ha="right" if rotate else "center"
     )
-    ax.set_yticks(ticks, labels=list(class_names))
+    ax.set_yticks(ticks, labels=labels)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     accuracy = np.trace(counts) / max(1, counts.sum())
