@@ -25,7 +25,10 @@ from retroprop.nn import init as nn_init
 from retroprop.nn.container import mlp
 from retroprop.nn.linear import Linear
 from retroprop.random import using_generator
+from retroprop.sklearn._init import sklearn_glorot_uniform_
+from retroprop.sklearn._lbfgs import LbfgsObjective, fit_lbfgs
 from retroprop.sklearn._predictor import float64_copy
+from retroprop.sklearn._sparse import is_sparse, row_numbers, sparse_forward, sparse_network
 from retroprop.sklearn._training import (
     EpochMonitor,
     EstimatorLoss,
@@ -35,8 +38,9 @@ from retroprop.sklearn._training import (
 )
 from retroprop.tensor import Tensor
 from retroprop.training.fit import fit
+from retroprop.training.guard import DivergenceError
 
-__all__ = ["BaseMLP", "ACTIVATIONS", "SOLVERS", "init_arguments"]
+__all__ = ["BaseMLP", "ACTIVATIONS", "SOLVERS", "init_arguments", "FitDivergedError"]
 
 # scikit-learn's names and the engine's; "logistic" is scikit-learn's name for the sigmoid.
 ACTIVATIONS = {
@@ -62,6 +66,17 @@ SOLVERS = {
 }
 INITS = {*nn_init.INITIALIZERS, *nn_init._ALIASES}
 _SEED_LIMIT = np.iinfo(np.int32).max
+# init="course": retroprop's default of nn.mlp (He before the ReLU family, Glorot otherwise).
+COURSE_INIT = "course"
+# scikit-learn's full-batch solver (retroprop.sklearn._lbfgs), not an optimiser class.
+LBFGS = "lbfgs"
+
+
+class FitDivergedError(DivergenceError, ValueError):
+    """A fit whose weights became NaN or inf: a ValueError as scikit-learn raises it.
+
+    ``GridSearchCV`` and ``cross_validate`` treat it like any failed fit (``error_score``).
+    """
 
 
 class BaseMLP(BaseEstimator):
@@ -73,13 +88,14 @@ class BaseMLP(BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions(set(SOLVERS))],
+        "solver": [StrOptions({*SOLVERS, LBFGS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -94,11 +110,15 @@ class BaseMLP(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "early_stopping_metric": [StrOptions({"loss", "score"})],
-        "init": [None, StrOptions(INITS), callable],
+        "init": [None, StrOptions({*INITS, COURSE_INIT}), callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "callbacks": [None, list, tuple],
-        "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
+        "dtype": [
+            None,
+            StrOptions({"float32", "float64"}),
+            Options(type, {np.float32, np.float64}),
+        ],
     }
 
     def __init__(
@@ -132,7 +152,8 @@ class BaseMLP(BaseEstimator):
         dropout: float = 0.0,
         batch_norm: bool = False,
         callbacks: list | tuple | None = None,
-        dtype: Any = "float32",
+        dtype: Any = None,
+        max_fun: int = 15000,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -163,6 +184,12 @@ class BaseMLP(BaseEstimator):
         self.batch_norm = batch_norm
         self.callbacks = callbacks
         self.dtype = dtype
+        self.max_fun = max_fun
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR/CSC (retroprop.sklearn._sparse)
+        return tags
 
     # ---------------------------------------------------------------- subclass hooks
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
@@ -239,7 +266,7 @@ class BaseMLP(BaseEstimator):
             if np.all(sample_weight == 1.0):
                 sample_weight = None  # the same fit, on the faster unweighted path
         kind, width = self._output_layer(y)
-        dtype = np.dtype(self.dtype).name
+        dtype = self._training_dtype(X, first_pass)
         architecture = (
             (X.shape[1], *hidden, width),
             ACTIVATIONS[self.activation],
@@ -255,11 +282,17 @@ class BaseMLP(BaseEstimator):
             raise ValueError(self._architecture_change(architecture))
         self._start_tracking()
         targets = self._encode_targets(y).astype(dtype)
+        # A sparse X reaches the network as row numbers (retroprop.sklearn._sparse).
+        sparse = is_sparse(X)
+        inputs = row_numbers(X.shape[0], dtype) if sparse else X
+        network = sparse_network(self.model_, X) if sparse else self.model_
+        if self.solver == LBFGS:
+            return self._fit_lbfgs(network, inputs, targets, sample_weight, kind)
 
         validation = None
         if self.early_stopping:
-            X, targets, sample_weight, validation = split_validation(
-                X,
+            inputs, targets, sample_weight, validation = split_validation(
+                inputs,
                 y,
                 targets,
                 sample_weight,
@@ -267,8 +300,9 @@ class BaseMLP(BaseEstimator):
                 stratify=self._stratify(y),
                 random_state=random_state,
                 dtype=dtype,
+                fallback=self._stratify_fallback(),
             )
-        n_train = X.shape[0]
+        n_train = inputs.shape[0]
         weight_scale = 1.0
         if sample_weight is not None:
             weight_scale = float(np.mean(sample_weight))
@@ -279,23 +313,28 @@ class BaseMLP(BaseEstimator):
                 )
         loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
         monitor = EpochMonitor(self, n_train, loss, validation)
-        self.history_ = fit(
-            self.model_,
-            X,
-            targets,
-            loss=loss,
-            optimizer=self._prepare_optimizer(incremental),
-            epochs=1 if incremental else self.max_iter,
-            batch_size=batch_size_for(self.batch_size, n_train, self.batch_norm),
-            shuffle=self.shuffle,
-            validation_data=validation[:2] if watches_validation else None,
-            callbacks=[monitor, *user_callbacks],
-            verbose=int(self.verbose),
-            seed=int(random_state.randint(_SEED_LIMIT)),
-            sample_weight=sample_weight,
-        )
-        self.model_.zero_grad()
-        self.model_.eval()
+        try:
+            self.history_ = fit(
+                network,
+                inputs,
+                targets,
+                loss=loss,
+                optimizer=self._prepare_optimizer(incremental),
+                epochs=1 if incremental else self.max_iter,
+                batch_size=batch_size_for(self.batch_size, n_train, self.batch_norm),
+                shuffle=self.shuffle,
+                validation_data=validation[:2] if watches_validation else None,
+                callbacks=[monitor, *user_callbacks],
+                verbose=int(self.verbose),
+                seed=int(random_state.randint(_SEED_LIMIT)),
+                sample_weight=sample_weight,
+            )
+        except DivergenceError as error:
+            self._diverged(error, validation)
+            return self
+        finally:
+            self.model_.zero_grad()
+            self.model_.eval()
         ran = len(self.history_)
         if not incremental and not monitor.converged and ran == self.max_iter:
             warnings.warn(
@@ -306,17 +345,96 @@ class BaseMLP(BaseEstimator):
             )
         return self
 
+    def _training_dtype(self, X: Any, first_pass: bool) -> str:
+        """The network's dtype: ``dtype`` if set, else X's (float32 stays, the rest float64).
+
+        A network already trained (warm_start, partial_fit) keeps its dtype; X is cast to it.
+        """
+        if self.dtype is not None:
+            return np.dtype(self.dtype).name
+        if not first_pass:
+            return self._architecture[4]
+        return "float32" if X.dtype == np.float32 else "float64"
+
+    def _stratify_fallback(self) -> bool:
+        """Whether an impossible stratified split falls back to a random one (classifier)."""
+        return False
+
+    def _diverged(self, error: DivergenceError, validation: tuple | None) -> None:
+        """A diverged fit: without validation, scikit-learn's error; with it, NaN and go on.
+
+        With early stopping (as scikit-learn's ``test_mlp_diverging_loss`` asks) the epoch
+        that diverged gets a NaN validation loss and score, the weights of the best
+        validation epoch are kept and a ConvergenceWarning says so.
+        """
+        if validation is None:
+            raise FitDivergedError(
+                "Solver produced non-finite parameter weights. The input data may contain "
+                f"large values and need to be preprocessed. retroprop: {error}"
+            ) from error
+        self.validation_loss_curve_.append(float("nan"))
+        self.validation_scores_.append(float("nan"))
+        warnings.warn(
+            f"Training diverged and stopped: {error} The weights of the best validation "
+            "epoch are kept.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+    def _fit_lbfgs(
+        self,
+        network: Any,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        sample_weight: np.ndarray | None,
+        kind: str,
+    ) -> Any:
+        """Train with L-BFGS-B on all the rows (retroprop.sklearn._lbfgs); no validation split."""
+        dtype = self._architecture[4]
+        weight_scale = 1.0 if sample_weight is None else float(np.mean(sample_weight))
+        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
+        objective = LbfgsObjective(
+            network.train(),
+            np.ascontiguousarray(inputs, dtype=dtype),
+            targets,
+            loss,
+            sample_weight,
+        )
+        try:
+            self.n_iter_, self.loss_ = fit_lbfgs(
+                objective,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                verbose=bool(self.verbose),
+            )
+        finally:
+            self.model_.zero_grad()
+            self.model_.eval()
+        self.t_ += inputs.shape[0]
+        self.loss_curve_.append(self.loss_)
+        if not all(np.isfinite(p.data).all() for p in self.model_.parameters()):
+            raise FitDivergedError(
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed."
+            )
+        return self
+
     def _initialize(self, architecture: tuple, random_state: np.random.RandomState) -> None:
         sizes, activation, dropout, batch_norm, dtype, kind = architecture
-        with using_generator(np.random.default_rng(random_state.randint(_SEED_LIMIT))):
+        # init=None: scikit-learn's Glorot uniform, drawn from random_state as scikit-learn does.
+        seed = 0 if self.init is None else random_state.randint(_SEED_LIMIT)
+        with using_generator(np.random.default_rng(seed)):
             self.model_ = mlp(
                 sizes,
                 activation=activation,
                 dropout=dropout,
                 batch_norm=batch_norm,
-                init=self.init,
+                init=None if self.init == COURSE_INIT else self.init,
                 dtype=dtype,
             )
+        if self.init is None:
+            sklearn_glorot_uniform_(self.model_, self.activation, random_state)
         self._architecture = architecture
         self._output_kind = kind
         self._predictor = float64_copy(self.model_)
@@ -324,7 +442,9 @@ class BaseMLP(BaseEstimator):
         self._optimizer_solver = None
         self.n_outputs_ = sizes[-1]
         self.n_layers_ = len(sizes)
-        self.out_activation_ = kind if kind in ("softmax", "logistic") else "identity"
+        self.out_activation_ = {"softmax": "softmax", "logistic": "logistic", "poisson": "exp"}.get(
+            kind, "identity"
+        )
         self.t_ = 0
         self.loss_curve_: list[float] = []
         self._no_improvement_count = 0
@@ -375,13 +495,23 @@ class BaseMLP(BaseEstimator):
 
     # ---------------------------------------------------------------- prediction
     def _forward(self, X: Any) -> np.ndarray:
-        """Raw network outputs (logits or values), float64, shape (n_samples, n_outputs_)."""
+        """Raw network outputs (logits or values), shape (n_samples, n_outputs_).
+
+        Computed in float64 (rows do not influence each other's rounding), returned in the
+        network's dtype. A sparse X is multiplied by the first layer as it is.
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"]
+        )
         predictor = self._predictor
         predictor.load_state_dict(self.model_.state_dict())
         with no_grad():
-            return predictor(Tensor(np.asarray(X, dtype=np.float64))).data
+            if is_sparse(X):
+                output = sparse_forward(predictor, X.astype(np.float64))
+            else:
+                output = predictor(Tensor(np.asarray(X, dtype=np.float64))).data
+        return output.astype(self._architecture[4], copy=False)
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: Any) -> Any:
@@ -427,3 +557,18 @@ class BaseMLP(BaseEstimator):
 def init_arguments(frame_locals: dict[str, Any]) -> dict[str, Any]:
     """A subclass ``__init__``'s arguments, from its ``locals()``, for ``BaseMLP.__init__``."""
     return {k: v for k, v in frame_locals.items() if k not in ("self", "__class__")}
+
+
+def stochastic_solver(estimator: BaseMLP) -> bool:
+    """Whether ``partial_fit`` is available: not for the full-batch "lbfgs" (scikit-learn's rule).
+
+    Raises
+    ------
+    AttributeError
+        For solver="lbfgs", so that ``hasattr(estimator, "partial_fit")`` is False.
+    """
+    if estimator.solver == LBFGS:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. {LBFGS!r} is not stochastic."
+        )
+    return True

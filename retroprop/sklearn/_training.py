@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ import retroprop.nn.functional as F
 from retroprop.function import Function
 from retroprop.grad_mode import no_grad
 from retroprop.nn.linear import Linear
+from retroprop.sklearn._poisson import poisson_loss
 from retroprop.tensor import Tensor
 from retroprop.training.callbacks import Callback
 
@@ -39,7 +41,7 @@ __all__ = [
 ]
 
 # The output layer and its loss, by the name the estimators give them.
-LOSS_KINDS = ("softmax", "logistic", "squared_error", "mse")
+LOSS_KINDS = ("softmax", "logistic", "squared_error", "mse", "poisson")
 
 
 class HalfSquaredNorm(Function):
@@ -67,7 +69,9 @@ class EstimatorLoss:
     - "logistic": binary cross-entropy of sigmoid(z), summed over the outputs (scikit-learn's
       ``binary_log_loss``, so a multi-label example counts each label);
     - "squared_error": 1/2 (y_hat - y)**2, averaged over the outputs (scikit-learn's loss);
-    - "mse": (y_hat - y)**2, averaged over the outputs.
+    - "mse": (y_hat - y)**2, averaged over the outputs;
+    - "poisson": half the Poisson deviance of exp(z), summed over the outputs
+      (:func:`retroprop.sklearn._poisson.poisson_loss`).
 
     In training mode the L2 term alpha / (2 n_b) * sum_l ||W_l||^2 is added, as scikit-learn
     adds it to each batch of n_b rows. With sample weights ``fit`` averages the per-example
@@ -77,7 +81,7 @@ class EstimatorLoss:
 
     Parameters
     ----------
-    kind : {"softmax", "logistic", "squared_error", "mse"}
+    kind : {"softmax", "logistic", "squared_error", "mse", "poisson"}
     model : Module
         The network; its Linear weights are penalised, its mode selects the penalty.
     alpha : float
@@ -107,6 +111,8 @@ class EstimatorLoss:
                 )
             total = F.binary_cross_entropy_with_logits(output, target, reduction="sum")
             return total if reduction == "sum" else total / output.shape[0]
+        if self.kind == "poisson":
+            return poisson_loss(output, target, reduction)
         squared = F.pseudo_mse_loss if self.kind == "squared_error" else F.mse_loss
         if reduction == "none":
             return squared(output, target, reduction="none").mean(axis=1)
@@ -169,6 +175,7 @@ class EpochMonitor(Callback):
         estimator.loss_ = loss
         estimator.loss_curve_.append(loss)
         estimator.t_ += self.n_train
+        self.trainer.log(f"Iteration {estimator.n_iter_}, loss = {loss:.8f}")  # scikit-learn's
         if self.validation is not None:
             val_loss, val_score = self._validate()
             logs["val_loss"], logs["val_score"] = val_loss, val_score
@@ -255,6 +262,12 @@ class EpochMonitor(Callback):
 
 
 # -------------------------------------------------------------------- the run's settings
+_TOO_SMALL = (
+    "The validation set is too small. Increase 'validation_fraction' or the size of your "
+    "dataset."
+)
+
+
 def split_validation(
     X: np.ndarray,
     y: np.ndarray,
@@ -265,8 +278,13 @@ def split_validation(
     stratify: np.ndarray | None,
     random_state: np.random.RandomState,
     dtype: str,
+    fallback: bool = False,
 ) -> tuple:
-    """Hold out ``fraction`` of the rows, stratified by class when the classes allow it.
+    """Hold out ``fraction`` of the rows, stratified by class when ``stratify`` is given.
+
+    A stratified split the classes do not allow raises scikit-learn's ValueError ("The least
+    populated classes in y have only 1 member..."), unless ``fallback``: then the split is
+    random, with a UserWarning.
 
     Returns
     -------
@@ -274,20 +292,24 @@ def split_validation(
         ``validation`` is (X_val in ``dtype``, encoded targets, original targets, weights),
         as :class:`EpochMonitor` takes it.
     """
+    if math.ceil(fraction * X.shape[0]) < 2:
+        raise ValueError(_TOO_SMALL)
     arrays = [X, targets, y] + ([] if sample_weight is None else [sample_weight])
     options = {"random_state": random_state, "test_size": fraction}
     try:
         parts = train_test_split(*arrays, stratify=stratify, **options)
-    except ValueError:  # a class too small to appear on both sides: split at random
-        if stratify is None:
+    except ValueError as error:  # a class too small to appear on both sides
+        if stratify is None or not fallback:
             raise
+        warnings.warn(
+            f"A stratified validation split is impossible ({error}); splitting at random.",
+            UserWarning,
+            stacklevel=5,
+        )
         parts = train_test_split(*arrays, **options)
     train, held_out = parts[0::2], parts[1::2]
     if held_out[0].shape[0] < 2:
-        raise ValueError(
-            "The validation set is too small. Increase 'validation_fraction' or the size "
-            "of your dataset."
-        )
+        raise ValueError(_TOO_SMALL)
     weighted = sample_weight is not None
     validation = (
         np.ascontiguousarray(held_out[0], dtype=dtype),
