@@ -263,8 +263,7 @@ class EpochMonitor(Callback):
 
 # -------------------------------------------------------------------- the run's settings
 _TOO_SMALL = (
-    "The validation set is too small. Increase 'validation_fraction' or the size of your "
-    "dataset."
+    "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
 )
 
 
@@ -292,14 +291,17 @@ def split_validation(
         ``validation`` is (X_val in ``dtype``, encoded targets, original targets, weights),
         as :class:`EpochMonitor` takes it.
     """
-    if math.ceil(fraction * X.shape[0]) < 2:
-        raise ValueError(_TOO_SMALL)
     arrays = [X, targets, y] + ([] if sample_weight is None else [sample_weight])
     options = {"random_state": random_state, "test_size": fraction}
     try:
         parts = train_test_split(*arrays, stratify=stratify, **options)
-    except ValueError as error:  # a class too small to appear on both sides
-        if stratify is None or not fallback:
+    except ValueError as error:
+        impossible = stratify is not None and np.unique(stratify, return_counts=True)[1].min() < 2
+        if not impossible:  # fewer held-out rows than classes
+            if math.ceil(fraction * X.shape[0]) < 2:
+                raise ValueError(_TOO_SMALL) from error
+            raise
+        if not fallback:  # a class too small to appear on both sides: scikit-learn's error
             raise
         warnings.warn(
             f"A stratified validation split is impossible ({error}); splitting at random.",

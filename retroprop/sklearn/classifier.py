@@ -345,7 +345,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return targets
 
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
-        return y if y.ndim == 1 and self.stratify else None
+        if y.ndim != 1 or not self.stratify:
+            return None
+        if self._label_binarizer.y_type_ == "binary":  # as scikit-learn: its encoded column
+            return self._label_binarizer.transform(y).astype(bool)
+        return y
 
     def _stratify_fallback(self) -> bool:
         return self.stratify == "if_possible"
@@ -402,6 +406,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed stably from the logits.
 
+        It is ``np.log(predict_proba(X))`` (as scikit-learn's), except where a probability
+        underflows to 0 (or a subnormal): there the exact log, finite, from the logits.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -412,10 +419,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         output = self._forward(X)
         if self.n_outputs_ == 1:
-            return np.hstack([log_expit(-output), log_expit(output)])
-        if self._output_kind == "softmax":
-            return log_softmax(output, axis=1)
-        log_proba = log_expit(output)
-        if self._label_binarizer.y_type_ == "multiclass":
-            log_proba -= logsumexp(log_proba, axis=1, keepdims=True)
-        return log_proba
+            log_proba = np.hstack([log_expit(-output), log_expit(output)])
+            proba = np.hstack([expit(-output), expit(output)])
+        elif self._output_kind == "softmax":
+            log_proba = log_softmax(output, axis=1)
+            proba = softmax(output, axis=1)
+        else:
+            log_proba = log_expit(output)
+            if self._label_binarizer.y_type_ == "multiclass":
+                log_proba -= logsumexp(log_proba, axis=1, keepdims=True)
+            proba = self._network_proba(output)
+        representable = proba > np.finfo(proba.dtype).tiny
+        return np.where(representable, np.log(np.where(representable, proba, 1.0)), log_proba)
