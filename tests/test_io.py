@@ -10,6 +10,7 @@ import pytest
 
 import retroprop as rp
 from retroprop import nn
+from retroprop._io_publish import write_manifest
 from retroprop.io import ModelFileError
 
 
@@ -37,7 +38,11 @@ def test_round_trip_predicts_identically(tmp_path):
     again = rp.load(tmp_path / "m")
     assert not again.training
     assert np.array_equal(again(rp.tensor(X)).numpy(), expected)
-    assert sorted(os.listdir(tmp_path / "m")) == ["config.json", "model.safetensors"]
+    assert sorted(os.listdir(tmp_path / "m")) == [
+        "config.json",
+        "manifest.json",
+        "model.safetensors",
+    ]
 
 
 def test_files_are_json_and_safetensors_not_pickle(tmp_path):
@@ -74,6 +79,7 @@ def test_tampered_weights_are_refused(tmp_path):
 def test_corrupt_config_is_refused(tmp_path):
     rp.save(build(), tmp_path / "m")
     (tmp_path / "m" / "config.json").write_text("{not json")
+    write_manifest(tmp_path / "m")  # as a forger would: the manifest alone does not decide
     with pytest.raises(ModelFileError, match="not valid JSON"):
         rp.load(tmp_path / "m")
 
@@ -84,6 +90,7 @@ def test_unknown_module_type_is_refused_not_imported(tmp_path):
     config = json.loads(path.read_text())
     config["architecture"]["modules"][0]["type"] = "os.system"
     path.write_text(json.dumps(config))
+    write_manifest(tmp_path / "m")  # as a forger would: the manifest alone does not decide
     with pytest.raises(ModelFileError, match=r"os\.system"):
         rp.load(tmp_path / "m")
 

@@ -4,7 +4,7 @@ import numpy as np
 
 import retroprop as rp
 from retroprop import nn
-from retroprop.nn.inference import evaluating, iter_outputs, predict
+from retroprop.nn.inference import evaluating, in_mode, iter_outputs, predict
 
 
 def _model():
@@ -48,3 +48,12 @@ def test_outputs_record_no_graph():
 
 def test_zero_rows():
     assert predict(_model(), np.zeros((0, 3), np.float32)).shape == (0, 2)
+
+
+def test_in_mode_training_restores_each_module():
+    model = _model().eval()
+    model[3].train()  # one Dropout left in training mode
+    before = [m.training for m in model.modules()]
+    with in_mode(model, True):
+        assert all(m.training for m in model.modules())
+    assert [m.training for m in model.modules()] == before

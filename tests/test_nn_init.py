@@ -224,3 +224,30 @@ def test_manual_seed_gives_bit_identical_models():
     _ = rp.manual_seed(43)
     other = nn.mlp([8, 16, 16, 3], batch_norm=True, dropout=0.1).state_dict()
     assert not np.array_equal(other["0.weight"], first["0.weight"])
+
+
+def test_default_init_draws_the_same_stream_as_before():
+    # Each Linear draws Glorot normal when built; the Sequential then re-draws the layers a
+    # ReLU follows with He normal, in order: the bits of a seeded model depend on this order.
+    _ = rp.manual_seed(3)
+    model = nn.mlp([3, 4, 2])
+    rng = np.random.default_rng(3)
+    _first_glorot = rng.normal(0.0, math.sqrt(2 / 7), size=(3, 4))
+    second = rng.normal(0.0, math.sqrt(2 / 6), size=(4, 2))
+    first = rng.normal(0.0, math.sqrt(2 / 3), size=(3, 4))
+    np.testing.assert_array_equal(model[0].weight.data, first.astype(np.float32))
+    np.testing.assert_array_equal(model[2].weight.data, second.astype(np.float32))
+
+
+def test_weights_set_or_used_before_the_sequential_is_built_are_kept():
+    layer = nn.Linear(3, 2)
+    layer.weight.data[...] = [[0.5, -0.5], [0.25, 0.0], [1.0, 2.0]]  # the course's numbers
+    model = nn.Sequential(layer, nn.ReLU())
+    assert model[0].weight_init == "xavier_normal"
+    np.testing.assert_array_equal(model[0].weight.data, [[0.5, -0.5], [0.25, 0.0], [1.0, 2.0]])
+    alone = nn.Sequential(nn.Linear(4, 4))
+    alone(np.ones((1, 4), dtype=np.float32))  # used (trained, say) before a ReLU is appended
+    before = alone[0].weight.data.copy()
+    alone.append(nn.ReLU())
+    assert alone[0].weight_init == "xavier_normal"
+    np.testing.assert_array_equal(alone[0].weight.data, before)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from retroprop import nn
-from retroprop.report import Evaluation, build_report
+from retroprop.report import Evaluation, RunRecord, build_report
 from retroprop.report.figures import (
     Boundary,
     confusion_matrix,
@@ -16,6 +16,7 @@ from retroprop.report.figures import (
     predicted_vs_true,
     training_curves,
 )
+from retroprop.report.gradient_flow import GradientFlow
 from retroprop.report.network import describe_layers, network_diagram
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -30,7 +31,7 @@ def page(**extra):
         "epochs": [1, 2, 3],
         "metrics": {"train": {"loss": 0.4, "accuracy": 0.9}, "test": {"loss": float("nan")}},
     }
-    return build_report(**{**arguments, **extra})
+    return build_report(RunRecord(**{**arguments, **extra}))
 
 
 def external_references(html: str) -> list[str]:
@@ -54,9 +55,10 @@ def test_report_shows_settings_metrics_and_missing_values_as_dashes():
 
 def test_gradient_flow_section_only_when_given():
     assert "Gradient flow" not in page()
-    with_figure = page(diagnostics_figure_png=training_curves({"loss": [1.0, 0.5]}, [1, 2]))
+    figure = training_curves({"loss": [1.0, 0.5]}, [1, 2])
+    with_figure = page(gradient_flow=GradientFlow(figure_png=figure))
     assert 'id="gradient-flow"' in with_figure and "per-layer gradient" in with_figure
-    with_table = page(diagnostics_table="layer  ||dJ/dz||\n0: Linear <2->4>  1e-3")
+    with_table = page(gradient_flow=GradientFlow(table="layer  ||dJ/dz||\n0: Linear <2->4>  1e-3"))
     assert "<pre>layer  ||dJ/dz||" in with_table and "&lt;2-&gt;4&gt;" in with_table
 
 

@@ -47,6 +47,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """The ``demo`` command."""
+    from retroprop.cli.config import TrainConfig
     from retroprop.cli.options import add_train_arguments
     from retroprop.cli.outputs import default_out_dir
     from retroprop.cli.train import train_and_save
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or str(default_out_dir("demo"))
     extra = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--out", out]
     train_args = parser.parse_args(DEMO_ARGUMENTS + extra + (["--quiet"] if args.quiet else []))
-    code, _, result = train_and_save(train_args)
+    code, _, result = train_and_save(TrainConfig.from_args(train_args))
     test = result.metrics.get("test", {}).get("accuracy")
     if test is not None:
         print(

@@ -9,11 +9,11 @@ saved as ``retroprop train`` would save it, in ``OUT/<option>=<value>/``; the co
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 from pathlib import Path
 from typing import Any
 
+from retroprop.cli.config import TrainConfig
 from retroprop.cli.course_experiments import NAMES, run_named
 from retroprop.cli.errors import EXIT_OK, CLIError
 from retroprop.cli.options import add_train_arguments
@@ -102,18 +102,19 @@ def run(args: argparse.Namespace) -> int:
             hint=f"for example: retroprop experiment {NAMES[0]}, or --vary lr=0.01,0.1",
         )
     key, values = parse_vary(args.vary)
-    if args.seed is None:
-        args.seed = 0  # every run starts from the same seed, so only the option differs
     base_out = Path(args.out) if args.out else default_out_dir(f"experiment-{key}")
+    seed = 0 if args.seed is None else args.seed  # the same for every run unless it varies
+    labels = [f"{key}={value}".replace(",", "_") for value in values]
+    configs = [  # every variant is checked before the first one trains
+        TrainConfig.from_args(
+            args, **{"seed": seed, key: value}, out=str(base_out / label), quiet=True
+        )
+        for value, label in zip(values, labels, strict=True)
+    ]
     runs = []
-    for value in values:
-        label = f"{key}={value}".replace(",", "_")
-        run_args = copy.copy(args)
-        setattr(run_args, key, value)
-        run_args.out = str(base_out / label)
-        run_args.quiet = True
+    for label, config in zip(labels, configs, strict=True):
         print(f"[{len(runs) + 1}/{len(values)}] {label} ...", flush=True)
-        code, _, result = train_and_save(run_args)
+        code, _, result = train_and_save(config)
         if code not in (0, 1):
             return code
         runs.append((label, result))

@@ -1,6 +1,9 @@
 """Writing a run's files atomically: a temporary file in the same directory, then ``os.replace``.
 
 A crash or a Ctrl-C while writing leaves either the old file or the new one, never half of one.
+Every failure is a :class:`~retroprop.io.SaveError` (an ``OSError``) whose message names the
+path and the cause in one line, for the command to print with exit code 2. A whole run folder
+is written as one unit with :func:`~retroprop.io.staged_folder`.
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from retroprop.io import atomic_write  # the one atomic writer, shared with rp.save
+from retroprop.io import SaveError, atomic_write, staged_folder  # shared with rp.save
 
-__all__ = ["atomic_write", "write_json", "write_history_csv", "json_safe"]
+__all__ = [
+    "atomic_write",
+    "staged_folder",
+    "SaveError",
+    "write_json",
+    "write_history_csv",
+    "json_safe",
+]
 
 
 def json_safe(value: Any) -> Any:

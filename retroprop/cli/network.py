@@ -94,41 +94,43 @@ def layer_widths(model: Any) -> list[int]:
     return [linears[0].in_features, *(m.out_features for m in linears)] if linears else []
 
 
-def raw_outputs(model: Any, X: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """The model's outputs on X, in eval mode, without recording a graph."""
-    import retroprop as rp
+def raw_outputs(model: Any, X: np.ndarray) -> np.ndarray:
+    """The model's outputs on X, shape (n, outputs): evaluation mode, no graph, modes restored."""
+    from retroprop.nn.inference import predict as forward
 
-    model.eval()
-    parts = []
-    with rp.no_grad(), np.errstate(all="ignore"):
-        for start in range(0, X.shape[0], chunk):
-            parts.append(model(rp.tensor(X[start : start + chunk])).data)
-    output = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=X.dtype)
+    with np.errstate(all="ignore"):
+        output = forward(model, X)
     return output.reshape(len(X), -1)
 
 
-def predict(model: Any, X: np.ndarray, target: Target) -> np.ndarray:
-    """Per-class probabilities (n, classes) for classification, values (n,) for regression."""
-    output = raw_outputs(model, X).astype(np.float64)
+def _from_outputs(output: np.ndarray, target: Target) -> np.ndarray:
+    """Probabilities (n, classes) or values (n,) from the model's raw outputs."""
+    from retroprop import tensor
+    from retroprop.nn.functional import softmax
+
+    output = output.astype(np.float64)
     with np.errstate(all="ignore"):
         if target.task == "binary":
             p = output[:, 0]
             return np.column_stack([1.0 - p, p])
         if target.task == "multiclass":
-            shifted = output - output.max(axis=1, keepdims=True)
-            e = np.exp(shifted)
-            return e / e.sum(axis=1, keepdims=True)
+            return softmax(tensor(output), axis=1).data
         return output[:, 0] * target.scale + target.mean
 
 
+def predict(model: Any, X: np.ndarray, target: Target) -> np.ndarray:
+    """Per-class probabilities (n, classes) for classification, values (n,) for regression."""
+    return _from_outputs(raw_outputs(model, X), target)
+
+
 def evaluate(model: Any, X: np.ndarray, y: np.ndarray, target: Target) -> dict[str, float]:
-    """The loss (as trained) and the task's metrics on one split.
+    """The loss (as trained) and the task's metrics on one split, from one forward pass.
 
     Classification: loss, accuracy. Regression: loss (MSE on the standardised target), and
     mae, rmse and r2 in the target's own units.
     """
     import retroprop as rp
-    from retroprop.training.objectives import resolve_loss
+    from retroprop.training.objectives import r2_score, resolve_loss
 
     objective = resolve_loss(LOSS_OF_TASK[target.task])
     output = raw_outputs(model, X)
@@ -143,15 +145,14 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, target: Target) -> dict[s
         except ValueError:  # non-finite outputs after a divergence
             loss = float("nan")
     metrics = {"loss": loss}
-    prediction = predict(model, X, target)
+    prediction = _from_outputs(output, target)
     if target.classification:
         metrics["accuracy"] = float(np.mean(prediction.argmax(axis=1) == encoded))
         return metrics
     truth = np.asarray(y, dtype=np.float64)
     with np.errstate(all="ignore"):
         error = prediction - truth
-        total = float(np.sum((truth - truth.mean()) ** 2))
         metrics["mae"] = float(np.mean(np.abs(error)))
         metrics["rmse"] = float(np.sqrt(np.mean(error**2)))
-        metrics["r2"] = float(1.0 - np.sum(error**2) / total) if total > 0 else float("nan")
+        metrics["r2"] = r2_score(truth, prediction)
     return metrics

@@ -9,10 +9,17 @@ import argparse
 from typing import Any
 
 from retroprop.cli.errors import CLIError
+from retroprop.optim.optimizer import OPTIMIZERS
 
-__all__ = ["add_train_arguments", "check_options", "parse_layers", "parse_batch_size"]
+__all__ = [
+    "TRAIN_OPTIONS",
+    "add_train_arguments",
+    "check_options",
+    "option_name",
+    "parse_layers",
+    "parse_batch_size",
+]
 
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad")
 TASK_NAMES = ("auto", "binary", "multiclass", "regression")
 
 
@@ -56,125 +63,135 @@ def parse_batch_size(text: str) -> int | None:
     return size
 
 
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """The data, network, training and output options."""
-    data = parser.add_argument_group("data")
-    source = data.add_mutually_exclusive_group()
-    source.add_argument(
-        "--dataset",
+# The options of ``train`` (and ``experiment``): (argument group, flags, argparse keywords), in
+# the order of --help. Group "source" is the data group's mutually exclusive --dataset / --data.
+# A new flag is one row here and one field of ``retroprop.cli.config.TrainConfig``.
+TRAIN_OPTIONS: tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...] = (
+    ("source", ("--dataset",), dict(
         metavar="NAME",
         help="built-in data, offline: xor, circles, moons, spirals, blobs, digits, iris, wine, "
         "breast-cancer, diabetes",
-    )
-    source.add_argument("--data", metavar="FILE", help="your own table: a CSV (or Parquet) file")
-    data.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
-    data.add_argument(
-        "--drop", metavar="COLUMNS", help="columns to leave out, separated by commas (e.g. ids)"
-    )
-    data.add_argument(
-        "--dropna",
+    )),
+    ("source", ("--data",), dict(
+        metavar="FILE", help="your own table: a CSV (or Parquet) file"
+    )),
+    ("data", ("--target",), dict(metavar="COLUMN", help="with --data: the column to predict")),
+    ("data", ("--drop",), dict(
+        metavar="COLUMNS", help="columns to leave out, separated by commas (e.g. ids)"
+    )),
+    ("data", ("--dropna",), dict(
         action="store_true",
         help="drop rows with missing values (NaN) instead of stopping with an error",
-    )
-    data.add_argument(
-        "--task",
+    )),
+    ("data", ("--task",), dict(
         choices=TASK_NAMES,
         default="auto",
         help="what to predict; auto: text or few whole numbers are classes (binary or "
         "multiclass), other numbers a regression (default: auto)",
-    )
-    data.add_argument(
-        "--test-size",
+    )),
+    ("data", ("--test-size",), dict(
         type=float,
         default=0.2,
         metavar="F",
         help="fraction of rows held out for the final test (default: 0.2)",
-    )
-    data.add_argument(
-        "--validation-size",
+    )),
+    ("data", ("--validation-size",), dict(
         type=float,
         default=0.2,
         metavar="F",
         help="fraction of rows held out to watch training, per epoch (default: 0.2; 0: none)",
-    )
-    net = parser.add_argument_group("network")
-    net.add_argument(
-        "--layers",
+    )),
+    ("network", ("--layers",), dict(
         default="32,16",
         metavar="WIDTHS",
         help="hidden layer widths, e.g. 64,32; 'none' for no hidden layer (default: 32,16)",
-    )
-    net.add_argument(
-        "--activation",
+    )),
+    ("network", ("--activation",), dict(
         default="relu",
         metavar="NAME",
         help="hidden activation: relu, leaky_relu, elu, gelu, silu, tanh, sigmoid... "
         "(default: relu)",
-    )
-    net.add_argument(
-        "--init",
+    )),
+    ("network", ("--init",), dict(
         metavar="NAME",
         help="weight initialisation: he_normal, he_uniform, xavier_normal, xavier_uniform, "
         "lecun_normal, standard... (default: He for the ReLU family, Glorot otherwise)",
-    )
-    net.add_argument(
-        "--dropout", type=float, default=0.0, metavar="P", help="dropout after each hidden layer"
-    )
-    net.add_argument(
-        "--batch-norm", action="store_true", help="batch normalisation before each activation"
-    )
-    train = parser.add_argument_group("training")
-    train.add_argument(
-        "--optimizer", choices=OPTIMIZER_NAMES, default="adam", help="(default: adam)"
-    )
-    train.add_argument(
-        "--lr", type=float, default=0.01, metavar="RATE", help="learning rate (default: 0.01)"
-    )
-    train.add_argument(
-        "--batch-size",
+    )),
+    ("network", ("--dropout",), dict(
+        type=float, default=0.0, metavar="P", help="dropout after each hidden layer"
+    )),
+    ("network", ("--batch-norm",), dict(
+        action="store_true", help="batch normalisation before each activation"
+    )),
+    ("training", ("--optimizer",), dict(
+        choices=OPTIMIZERS, default="adam", help="(default: adam)"
+    )),
+    ("training", ("--lr",), dict(
+        type=float, default=0.01, metavar="RATE", help="learning rate (default: 0.01)"
+    )),
+    ("training", ("--batch-size",), dict(
         default="32",
         metavar="N",
         help="rows per update: an integer, 1 for stochastic, 'full' for full batch (default: 32)",
-    )
-    train.add_argument(
-        "--epochs", type=int, default=100, help="passes over the data (default: 100)"
-    )
-    train.add_argument(
-        "--l2", type=float, default=0.0, metavar="LAMBDA", help="L2 penalty on the weights"
-    )
-    train.add_argument(
-        "--lr-decay",
+    )),
+    ("training", ("--epochs",), dict(
+        type=int, default=100, help="passes over the data (default: 100)"
+    )),
+    ("training", ("--l2",), dict(
+        type=float, default=0.0, metavar="LAMBDA", help="L2 penalty on the weights"
+    )),
+    ("training", ("--lr-decay",), dict(
         type=float,
         metavar="GAMMA",
         help="multiply the learning rate by GAMMA after each epoch (the course's lr_decay)",
-    )
-    train.add_argument(
-        "--early-stopping",
+    )),
+    ("training", ("--early-stopping",), dict(
         type=int,
         metavar="PATIENCE",
         help="stop when the validation loss has not improved for PATIENCE epochs, and keep "
         "the best weights",
-    )
-    train.add_argument("--seed", type=int, help="seed for the split, the weights and the shuffling")
-    out = parser.add_argument_group("output")
-    out.add_argument(
-        "--out",
+    )),
+    ("training", ("--seed",), dict(
+        type=int, help="seed for the split, the weights and the shuffling"
+    )),
+    ("output", ("--out",), dict(
         metavar="DIR",
         help="where to write the model, history.csv, metrics.json and report.html "
         "(default: runs/<dataset>-<timestamp>)",
-    )
-    out.add_argument(
-        "--no-diagnostics",
+    )),
+    ("output", ("--no-diagnostics",), dict(
         action="store_true",
         help="do not record the per-layer gradient figures (the report's 'Gradient flow')",
-    )
-    out.add_argument(
-        "-q", "--quiet", action="store_true", help="no per-epoch lines and no progress bar"
-    )
+    )),
+    ("output", ("-q", "--quiet"), dict(
+        action="store_true", help="no per-epoch lines and no progress bar"
+    )),
+)  # fmt: skip
+
+
+def option_name(flags: tuple[str, ...]) -> str:
+    """The attribute argparse stores a flag under: ('-q', '--quiet') -> 'quiet'.
+
+    Examples
+    --------
+    >>> option_name(("--lr-decay",)), option_name(("-q", "--quiet"))
+    ('lr_decay', 'quiet')
+    """
+    return flags[-1].lstrip("-").replace("-", "_")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data, network, training and output options of :data:`TRAIN_OPTIONS`."""
+    groups: dict[str, Any] = {
+        name: parser.add_argument_group(name) for name in ("data", "network", "training", "output")
+    }
+    groups["source"] = groups["data"].add_mutually_exclusive_group()
+    for group, flags, keywords in TRAIN_OPTIONS:
+        groups[group].add_argument(*flags, **keywords)
 
 
 def check_options(args: Any) -> None:
-    """Reject impossible values before any data is read.
+    """Reject impossible values before any data is read; ``args`` is only read.
 
     Raises
     ------
@@ -210,8 +227,8 @@ def check_options(args: Any) -> None:
         raise CLIError(
             f"--early-stopping needs a patience of at least 1, got {args.early_stopping}"
         )
-    args.hidden = parse_layers(args.layers)
-    args.batch = parse_batch_size(args.batch_size)
+    parse_layers(args.layers)
+    parse_batch_size(args.batch_size)
     from retroprop.nn.activation import ACTIVATIONS
 
     if args.activation.lower() not in ACTIVATIONS:

@@ -15,7 +15,14 @@ from retroprop.cli.files import atomic_write, json_safe, write_history_csv, writ
 from retroprop.cli.network import evaluate, predict
 from retroprop.cli.prepare import SPLITS, PreparedData
 
-__all__ = ["RunResult", "default_out_dir", "results_table", "save_run", "METADATA_KIND"]
+__all__ = [
+    "RunResult",
+    "default_out_dir",
+    "results_table",
+    "run_record",
+    "save_run",
+    "METADATA_KIND",
+]
 
 METADATA_KIND = "retroprop-cli-run"
 
@@ -33,8 +40,8 @@ class RunResult:
     outcome : {"completed", "interrupted", "diverged"}
     metrics : dict
         Split -> {"loss": ..., metric: ...}.
-    diagnostics_png : bytes or None
-    diagnostics_table : str or None
+    gradient_flow : retroprop.report.gradient_flow.GradientFlow or None
+        The per-layer gradient figures recorded during training.
     """
 
     history: Any
@@ -42,8 +49,7 @@ class RunResult:
     level: str
     outcome: str
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
-    diagnostics_png: bytes | None = None
-    diagnostics_table: str | None = None
+    gradient_flow: Any = None
 
 
 def default_out_dir(source: str, root: str = "runs") -> Path:
@@ -137,6 +143,48 @@ def _evaluation(model: Any, data: PreparedData) -> Any:
     return Evaluation(split, np.asarray(data.targets[split], dtype=np.float64), prediction)
 
 
+def run_record(
+    model: Any, data: PreparedData, result: RunResult, settings: Mapping[str, Any]
+) -> Any:
+    """The :class:`~retroprop.report.RunRecord` the report's panels are drawn from."""
+    from retroprop.report import RunRecord
+
+    history = result.history
+    return RunRecord(
+        title=f"retroprop: {data.source}",
+        status=result.status,
+        status_level=result.level,
+        settings=settings,
+        history=dict(history.history) if history is not None else {},
+        epochs=list(history.epoch) if history is not None else [],
+        metrics=result.metrics,
+        model=model,
+        class_names=data.target.classes,
+        evaluation=_evaluation(model, data),
+        boundary=_boundary(model, data),
+        best_epoch=getattr(history, "best_epoch", None),
+        loss_name=str(settings.get("loss", "loss")).split(" (")[0],
+        target_name=data.target.name,
+        gradient_flow=result.gradient_flow,
+    )
+
+
+def _summary(data: PreparedData, result: RunResult) -> dict[str, Any]:
+    """How the run went, for ``metrics.json`` and the model's metadata."""
+    history = result.history
+    return {
+        "outcome": result.outcome,
+        "status": result.status,
+        "epochs_run": len(history.epoch) if history is not None else 0,
+        "best_epoch": getattr(history, "best_epoch", None),
+        "seconds": (history.params.get("seconds") if history is not None else None),
+        "task": data.target.task,
+        "class_names": data.target.classes,
+        "rows": {split: len(frame) for split, frame in data.frames.items()},
+        "metrics": result.metrics,
+    }
+
+
 def save_run(
     out: Path,
     model: Any,
@@ -150,21 +198,7 @@ def save_run(
     from retroprop.report import build_report
 
     out.mkdir(parents=True, exist_ok=True)
-    history = result.history
-    epochs = list(history.epoch) if history is not None else []
-    logs = dict(history.history) if history is not None else {}
-    best_epoch = getattr(history, "best_epoch", None)
-    summary = {
-        "outcome": result.outcome,
-        "status": result.status,
-        "epochs_run": len(epochs),
-        "best_epoch": best_epoch,
-        "seconds": (history.params.get("seconds") if history is not None else None),
-        "task": data.target.task,
-        "class_names": data.target.classes,
-        "rows": {split: len(frame) for split, frame in data.frames.items()},
-        "metrics": result.metrics,
-    }
+    summary = _summary(data, result)
     metadata = {
         "kind": METADATA_KIND,
         "source": data.source,
@@ -175,25 +209,10 @@ def save_run(
         "training": summary,
     }
     rp.save(model, out, metadata=json_safe(metadata))
+    history = result.history
+    epochs = list(history.epoch) if history is not None else []
+    logs = dict(history.history) if history is not None else {}
     write_history_csv(out / "history.csv", epochs, logs)
     write_json(out / "metrics.json", {**summary, "settings": dict(settings)})
-    page = build_report(
-        title=f"retroprop: {data.source}",
-        status=result.status,
-        status_level=result.level,
-        settings=settings,
-        history=logs,
-        epochs=epochs,
-        metrics=result.metrics,
-        model=model,
-        class_names=data.target.classes,
-        evaluation=_evaluation(model, data),
-        boundary=_boundary(model, data),
-        best_epoch=best_epoch,
-        loss_name=str(settings.get("loss", "loss")).split(" (")[0],
-        target_name=data.target.name,
-        diagnostics_figure_png=result.diagnostics_png,
-        diagnostics_table=result.diagnostics_table,
-    )
-    atomic_write(out / "report.html", page)
+    atomic_write(out / "report.html", build_report(run_record(model, data, result, settings)))
     return out

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from retroprop.training.callbacks import Callback
+from retroprop.training.progress import ProgressBar
 
 __all__ = ["Recorder", "EpochBar", "lines_above"]
 
@@ -29,32 +30,30 @@ class Recorder(Callback):
 
 
 class EpochBar(Callback):
-    """A tqdm bar over the epochs, showing the latest loss (and validation loss)."""
+    """A bar over the epochs (``retroprop.training.progress.ProgressBar``), with the latest
+    loss and validation loss."""
 
     def __init__(self, epochs: int, stream: Any = None) -> None:
         self.epochs = epochs
         self.stream = sys.stderr if stream is None else stream
-        self.bar: Any = None
+        self.bar: ProgressBar | None = None
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(
-            total=self.epochs, desc="Training", unit="epoch", file=self.stream, leave=False
-        )
+        self.bar = ProgressBar(self.epochs, "Training", "epoch", stream=self.stream)
+        self.bar.update(0)  # drawn from the start: an epoch of the command line may be long
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.bar is None:
             return
         shown = {k: f"{v:.4f}" for k, v in logs.items() if k in ("loss", "val_loss")}
-        self.bar.set_postfix(shown, refresh=False)
-        self.bar.update(1)
+        self.bar.update(epoch, **shown)
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
         self.close()
 
     def close(self) -> None:
-        """Remove the bar (also after a divergence, when ``on_train_end`` is not called)."""
+        """Remove the bar; safe to call more than once (``fit`` also ends the run's callbacks
+        with ``on_train_end`` after a divergence, and the command closes the bar again)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from retroprop.cli.config import TrainConfig
 from retroprop.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, CLIError
-from retroprop.cli.options import add_train_arguments, check_options
+from retroprop.cli.options import add_train_arguments
 
 __all__ = ["add_parser", "run", "train_and_save"]
 
@@ -55,7 +56,7 @@ LOSS_NAMES = {
 }
 
 
-def _settings(args: Any, data: Any, model: Any, loss: str) -> dict[str, Any]:
+def _settings(args: TrainConfig, data: Any, model: Any, loss: str) -> dict[str, Any]:
     rows = " / ".join(
         f"{len(data.frames[s]):,}" if s in data.frames else "0"
         for s in ("train", "validation", "test")
@@ -96,7 +97,7 @@ def _settings(args: Any, data: Any, model: Any, loss: str) -> dict[str, Any]:
     }
 
 
-def _optimizer(model: Any, args: Any) -> Any:
+def _optimizer(model: Any, args: TrainConfig) -> Any:
     """The named optimiser; the L2 penalty applies to weights, not biases (as in the course)."""
     from retroprop.optim import get_optimizer
 
@@ -125,76 +126,64 @@ def _status(history: Any, diverged: str | None, epochs: int) -> tuple[str, str, 
     return reason[0].upper() + reason[1:] + ".", "ok", "completed"
 
 
-def train_and_save(args: Any) -> tuple[int, Any, Any]:
-    """Check options, prepare the data, train, evaluate and save; returns (exit code, ...)."""
-    import numpy as np
-
-    import retroprop as rp
-    from retroprop.cli.gradients import make_callback, summarise
-    from retroprop.cli.network import build_network, training_view
-    from retroprop.cli.outputs import (
-        RunResult,
-        default_out_dir,
-        evaluate_splits,
-        results_table,
-        save_run,
-    )
-    from retroprop.cli.prepare import prepare_data
-    from retroprop.cli.progress import EpochBar, Recorder, lines_above
-    from retroprop.training import DivergenceError, EarlyStopping
-
-    check_options(args)
-    if args.seed is None:
-        args.seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-    data = prepare_data(args)
-
-    def say(*parts: Any) -> None:
-        print(*parts, flush=True)
-
+def _announce(data: Any) -> None:
     target = data.target
     rows = ", ".join(f"{len(f):,} {s}" for s, f in data.frames.items())
-    say(f"Data: {data.description}")
-    say(
+    _say(f"Data: {data.description}")
+    _say(
         f"Rows: {rows}; {data.n_features} input features; task {target.task}"
         + (f" ({', '.join(target.classes[:10])})" if target.classification else "")
     )
-    rp.manual_seed(args.seed)
-    model = build_network(
-        data.n_features,
-        args.hidden,
-        target,
-        args.activation,
-        args.init,
-        args.dropout,
-        args.batch_norm,
-    )
-    trained, loss = training_view(model, target)
-    optimizer = _optimizer(model, args)
-    recorder = Recorder()
-    callbacks: list[Any] = [recorder]
-    if args.early_stopping:
+
+
+def _say(*parts: Any) -> None:
+    print(*parts, flush=True)
+
+
+def _callbacks(config: TrainConfig, data: Any, optimizer: Any) -> tuple[list[Any], Any]:
+    """Early stopping and the learning-rate decay the options ask for, and the gradient-flow
+    recorder (returned second, None with ``--no-diagnostics``)."""
+    from retroprop.report.gradient_flow import make_callback
+    from retroprop.training import EarlyStopping
+
+    callbacks: list[Any] = []
+    if config.early_stopping:
         monitor = "val_loss" if "validation" in data.X else "loss"
-        callbacks.append(EarlyStopping(monitor=monitor, patience=args.early_stopping))
-    if args.lr_decay is not None:
+        callbacks.append(EarlyStopping(monitor=monitor, patience=config.early_stopping))
+    if config.lr_decay is not None:
         from retroprop.optim.lr_scheduler import ExponentialLR
 
-        callbacks.append(ExponentialLR(optimizer, gamma=args.lr_decay))
+        callbacks.append(ExponentialLR(optimizer, gamma=config.lr_decay))
     diagnostics = None
-    if not args.no_diagnostics:
-        batches = -(-len(data.X["train"]) // (args.batch or len(data.X["train"])))
-        diagnostics = make_callback(args.epochs * batches)
+    if not config.no_diagnostics:
+        batches = -(-len(data.X["train"]) // (config.batch or len(data.X["train"])))
+        diagnostics = make_callback(config.epochs * batches)
     if diagnostics is not None:
         callbacks.append(diagnostics)
-    show_bar = not args.quiet and sys.stderr.isatty()
-    bar = EpochBar(args.epochs) if show_bar else None
-    if bar is not None:
-        callbacks.append(bar)
+    return callbacks, diagnostics
+
+
+def _fit(config: TrainConfig, data: Any, model: Any) -> tuple[Any, str | None, Any, str]:
+    """Train ``model``; returns (history, why it diverged or None, gradient recorder, loss)."""
+    import retroprop as rp
+    from retroprop.cli.network import training_view
+    from retroprop.cli.progress import EpochBar, Recorder, lines_above
+    from retroprop.training import DivergenceError
+
+    trained, loss = training_view(model, data.target)
+    optimizer = _optimizer(model, config)
+    recorder = Recorder()
+    extra, diagnostics = _callbacks(config, data, optimizer)
+    show_bar = not config.quiet and sys.stderr.isatty()
+    bar = EpochBar(config.epochs) if show_bar else None
+    callbacks = [recorder, *extra] + ([bar] if bar is not None else [])
     validation = (data.X["validation"], data.y("validation")) if "validation" in data.X else None
-    diverged = None
-    say(
-        f"Training [{' → '.join(map(str, [data.n_features, *args.hidden, target.output_width]))}]"
-        f" with {args.optimizer} (lr {args.lr:g}), loss {loss}, seed {args.seed}"
+    widths = [data.n_features, *config.hidden, data.target.output_width]
+    _say(
+        f"Training [{' → '.join(map(str, widths))}] with {config.optimizer} "
+        f"(lr {config.lr:g}), loss {loss}, seed {config.seed}"
     )
+    diverged = None
     with lines_above(show_bar):
         try:
             rp.fit(
@@ -203,13 +192,13 @@ def train_and_save(args: Any) -> tuple[int, Any, Any]:
                 data.y("train"),
                 loss=loss,
                 optimizer=optimizer,
-                epochs=args.epochs,
-                batch_size=args.batch,
+                epochs=config.epochs,
+                batch_size=config.batch,
                 validation_data=validation,
                 callbacks=callbacks,
-                metrics=["accuracy"] if target.classification else ["r2"],
-                verbose=0 if args.quiet else 1,
-                seed=args.seed,
+                metrics=["accuracy"] if data.target.classification else ["r2"],
+                verbose=0 if config.quiet else 1,
+                seed=config.seed,
             )
         except DivergenceError as error:
             diverged = str(error)
@@ -218,31 +207,63 @@ def train_and_save(args: Any) -> tuple[int, Any, Any]:
         finally:
             if bar is not None:
                 bar.close()
-    history = recorder.history
-    status, level, outcome = _status(history, diverged, args.epochs)
-    result = RunResult(history, status, level, outcome, evaluate_splits(model, data))
-    flow = summarise(diagnostics)
-    result.diagnostics_png, result.diagnostics_table = flow.figure_png, flow.table
-    out = Path(args.out) if args.out else default_out_dir(data.source)
-    settings = _settings(args, data, model, loss)
-    options = {k: v for k, v in vars(args).items() if k != "handler"}
-    say("")
-    say(results_table(result.metrics))
-    if diagnostics is not None:
-        say("Gradient flow: " + ("\n".join(flow.problems) if flow.problems else "no problem found"))
-    save_run(out, model, data, result, settings, options)
-    say(f"\nSaved the model, history.csv, metrics.json and report.html to {out}/")
-    say(f"Report: {(out / 'report.html').resolve().as_uri()}")
+    return recorder.history, diverged, diagnostics, loss
+
+
+def _exit_code(outcome: str, diverged: str | None, out: Path) -> int:
     if outcome == "diverged":
         print(f"retroprop: error: training diverged: {diverged}", file=sys.stderr)
         print(f"retroprop: the last finite model and its report are in {out}/", file=sys.stderr)
-        return EXIT_DIVERGED, model, result
+        return EXIT_DIVERGED
     if outcome == "interrupted":
         print(f"retroprop: interrupted; the model so far is saved in {out}/", file=sys.stderr)
-        return EXIT_INTERRUPTED, model, result
-    return EXIT_OK, model, result
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
+    """Prepare the data, train, evaluate and save; returns (exit code, model, RunResult)."""
+    import retroprop as rp
+    from retroprop.cli.network import build_network
+    from retroprop.cli.outputs import (
+        RunResult,
+        default_out_dir,
+        evaluate_splits,
+        results_table,
+        save_run,
+    )
+    from retroprop.cli.prepare import prepare_data
+    from retroprop.report.gradient_flow import summarise
+
+    data = prepare_data(config)
+    _announce(data)
+    rp.manual_seed(config.seed)
+    model = build_network(
+        data.n_features,
+        list(config.hidden),
+        data.target,
+        config.activation,
+        config.init,
+        config.dropout,
+        config.batch_norm,
+    )
+    history, diverged, diagnostics, loss = _fit(config, data, model)
+    status, level, outcome = _status(history, diverged, config.epochs)
+    flow = summarise(diagnostics)
+    result = RunResult(history, status, level, outcome, evaluate_splits(model, data), flow)
+    out = Path(config.out) if config.out else default_out_dir(data.source)
+    _say("")
+    _say(results_table(result.metrics))
+    if diagnostics is not None:
+        _say(
+            "Gradient flow: " + ("\n".join(flow.problems) if flow.problems else "no problem found")
+        )
+    save_run(out, model, data, result, _settings(config, data, model, loss), config.as_dict())
+    _say(f"\nSaved the model, history.csv, metrics.json and report.html to {out}/")
+    _say(f"Report: {(out / 'report.html').resolve().as_uri()}")
+    return _exit_code(outcome, diverged, out), model, result
 
 
 def run(args: argparse.Namespace) -> int:
     """The ``train`` command."""
-    return train_and_save(args)[0]
+    return train_and_save(TrainConfig.from_args(args))[0]

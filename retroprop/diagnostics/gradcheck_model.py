@@ -11,7 +11,6 @@ is not touched.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +19,10 @@ import numpy as np
 
 from retroprop.diagnostics.plots import format_table
 from retroprop.grad_mode import no_grad
-from retroprop.nn.config import module_from_config, module_to_config
 from retroprop.nn.dropout import Dropout
 from retroprop.nn.linear import Linear
 from retroprop.nn.module import Module
+from retroprop.nn.utils import float64_copy
 from retroprop.tensor import Tensor
 from retroprop.training.data import as_features, as_targets
 from retroprop.training.objectives import resolve_loss
@@ -105,56 +104,6 @@ class GradcheckModelResult:
                 "backward (or a gradient flowing to the wrong input) is wrong."
             )
         return f"{table}\n{verdict}"
-
-
-def _with_float64(config: Any) -> Any:
-    """A module config with every "dtype" entry set to float64."""
-    if isinstance(config, dict):
-        return {
-            key: "float64" if key == "dtype" else _with_float64(value)
-            for key, value in config.items()
-        }
-    if isinstance(config, list):
-        return [_with_float64(item) for item in config]
-    return config
-
-
-def float64_copy(model: Module) -> Module:
-    """A copy of ``model`` whose floating parameters and buffers are float64.
-
-    A model of retroprop's built-in modules is rebuilt from its config with ``dtype="float64"``
-    and given the model's weights; any other model is deep-copied and its arrays cast (a
-    custom module that records its dtype elsewhere may then need its own float64 version).
-    Forward hooks are not copied, so a probe on the model does not record the copy; the mode
-    (``training``) and the frozen parameters are kept.
-    """
-    try:
-        config = module_to_config(model)
-    except TypeError:
-        clone = copy.deepcopy(model)
-        for module in clone.modules():
-            module._forward_hooks.clear()
-            for param in list(module._parameters.values()):
-                if param is not None and param.dtype.kind == "f":
-                    param.data = np.ascontiguousarray(param.data, dtype=np.float64)
-                    param.grad = None
-            for name, buffer in list(module._buffers.items()):
-                if buffer is not None and buffer.dtype.kind == "f":
-                    setattr(module, name, buffer.astype(np.float64))
-        return clone
-    clone = module_from_config(_with_float64(config))
-    clone.load_state_dict(
-        {
-            key: value.astype(np.float64) if value.dtype.kind == "f" else value
-            for key, value in model.state_dict().items()
-        }
-    )
-    frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
-    for name, param in clone.named_parameters():
-        if name in frozen:
-            param.requires_grad_(False)
-    clone.train(model.training)
-    return clone
 
 
 def _layer_labels(model: Module) -> dict[str, str]:

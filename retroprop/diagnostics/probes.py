@@ -41,7 +41,7 @@ import numpy as np
 
 from retroprop.grad_mode import is_grad_enabled
 from retroprop.nn.activation import Activation
-from retroprop.nn.container import Sequential
+from retroprop.nn.container import Sequential, follower
 from retroprop.nn.linear import Linear
 from retroprop.nn.module import Module
 from retroprop.tensor import Tensor
@@ -126,14 +126,9 @@ def linear_layers(model: Module) -> list[LayerInfo]:
             continue
         children = list(module)
         for position, child in enumerate(children):
-            if not isinstance(child, Linear):
-                continue
-            for follower in children[position + 1 :]:
-                if getattr(follower, "_transparent_to_init", False):
-                    continue
-                if isinstance(follower, Activation):
-                    followers[id(child)] = follower
-                break
+            after = follower(children, position) if isinstance(child, Linear) else None
+            if isinstance(after, Activation):
+                followers[id(child)] = after
     layers = []
     for path, module in model.named_modules():
         if isinstance(module, Linear):

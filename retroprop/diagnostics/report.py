@@ -17,6 +17,7 @@ import numpy as np
 from retroprop.diagnostics.probes import LayerInfo, Probe, linear_layers
 from retroprop.diagnostics.problems import REMEDIES, Problem, Thresholds, problems
 from retroprop.diagnostics.stats import LayerStats, layer_stats
+from retroprop.nn.inference import in_mode
 from retroprop.nn.module import Module
 from retroprop.random import using_generator
 from retroprop.tensor import Tensor
@@ -149,18 +150,16 @@ def scratch_pass(model: Module, *, training: bool, keep_state: bool = False) -> 
     params = list(model.parameters())
     saved_grads = [p.grad for p in params]
     state = {key: value.copy() for key, value in model.state_dict().items()} if keep_state else None
-    was_training = model.training
     try:
         for p in params:
             p.grad = None
-        model.train(training)
-        yield
+        with in_mode(model, training):
+            yield
     finally:
         if state is not None:
             model.load_state_dict(state)
         for p, grad in zip(params, saved_grads, strict=True):
             p.grad = grad
-        model.train(was_training)
 
 
 def _probe_batch(

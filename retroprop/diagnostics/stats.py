@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from retroprop.diagnostics.probes import Capture, LayerInfo
-from retroprop.nn.activation import Sigmoid, Tanh
 
 __all__ = ["LayerStats", "layer_stats", "MIN_DEAD_BATCH", "SATURATION_MARGIN"]
 
@@ -98,7 +97,10 @@ def _mean(array: np.ndarray) -> float | None:
 
 
 def saturated_fraction(activation: Any, a: np.ndarray) -> float | None:
-    """The fraction of sigmoid or tanh outputs on their flat tails (None for other activations).
+    """The fraction of outputs on the flat tails of a saturating activation, else None.
+
+    The tails are the activation's ``saturation`` bounds (sigmoid: within 0.01 of 0 or 1;
+    tanh: within 0.01 of -1 or 1); activations without bounds (ReLU, identity...) give None.
 
     Examples
     --------
@@ -107,14 +109,11 @@ def saturated_fraction(activation: Any, a: np.ndarray) -> float | None:
     >>> saturated_fraction(nn.ReLU(), np.array([0.0, 3.0])) is None
     True
     """
-    if a.size == 0:
+    bounds = getattr(activation, "saturation", None)  # (low, high), set by the activation
+    if a.size == 0 or bounds is None:
         return None
-    if isinstance(activation, Sigmoid):
-        flat = (a < SATURATION_MARGIN) | (a > 1 - SATURATION_MARGIN)
-    elif isinstance(activation, Tanh):
-        flat = np.abs(a) > 1 - SATURATION_MARGIN
-    else:
-        return None
+    low, high = bounds
+    flat = (a < low + SATURATION_MARGIN) | (a > high - SATURATION_MARGIN)
     return float(np.mean(flat))
 
 

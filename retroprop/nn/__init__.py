@@ -26,7 +26,7 @@ from retroprop.nn.activation import (
     get_activation,
 )
 from retroprop.nn.batchnorm import BatchNorm1d
-from retroprop.nn.config import Summary, module_from_config, module_to_config
+from retroprop.nn.config import Summary, module_from_config, module_to_config, register_module
 from retroprop.nn.container import Sequential, mlp
 from retroprop.nn.dropout import Dropout
 from retroprop.nn.flatten import Flatten
@@ -67,4 +67,5 @@ __all__ = [
     "get_activation",
     "module_to_config",
     "module_from_config",
+    "register_module",
 ]

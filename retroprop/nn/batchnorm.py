@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from retroprop.backend import is_floating
 from retroprop.function import ShapeError
+from retroprop.nn.config import register_module
 from retroprop.nn.module import Module
 from retroprop.nn.parameter import Parameter
 from retroprop.ops.normalization import BatchNorm
@@ -18,6 +19,7 @@ from retroprop.tensor import Tensor
 __all__ = ["BatchNorm1d"]
 
 
+@register_module
 class BatchNorm1d(Module):
     """y = gamma * (x - mu) / sqrt(var + eps) + beta, per feature, over a batch (N, C) or (N, C, L).
 
@@ -63,9 +65,6 @@ class BatchNorm1d(Module):
     >>> bn.running_mean, bn.running_var   # 0.9 * 0 + 0.1 * mean,  0.9 * 1 + 0.1 * var * 2 / 1
     (array([0.2, 2. ], dtype=float32), array([ 1.1, 20.9], dtype=float32))
     """
-
-    # A Linear's default init looks past batch norm to the activation that follows.
-    _transparent_to_init = True
 
     def __init__(
         self,

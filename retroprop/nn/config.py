@@ -7,8 +7,9 @@
          "init": null, "dtype": "float32"},
         {"type": "ReLU"}, ...]}
 
-``module_from_config`` rebuilds it by looking each ``type`` up in an explicit allowlist of
-built-in classes (:data:`MODULE_TYPES`): nothing is imported or evaluated from the data, so a
+``module_from_config`` rebuilds it by looking each ``type`` up in the registry of module types
+(:data:`MODULE_TYPES`), which a class joins explicitly where it is defined (``@register_module``,
+or ``class X(Activation, name=...)``): nothing is imported or evaluated from the data, so a
 config from an untrusted file can at worst fail with an error. The weights travel separately
 (``state_dict``); :func:`retroprop.save` stores both.
 
@@ -23,54 +24,46 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.nn.activation import (
-    ELU,
-    GELU,
-    Identity,
-    LeakyReLU,
-    LogSoftmax,
-    Mish,
-    ReLU,
-    Sigmoid,
-    SiLU,
-    Softmax,
-    Softplus,
-    Tanh,
-)
-from retroprop.nn.batchnorm import BatchNorm1d
-from retroprop.nn.container import Sequential
-from retroprop.nn.dropout import Dropout
-from retroprop.nn.flatten import Flatten
-from retroprop.nn.linear import Linear
 from retroprop.nn.module import Module
-from retroprop.nn.residual import Residual
 from retroprop.random import using_generator
+from retroprop.registry import Registry
 
-__all__ = ["MODULE_TYPES", "module_to_config", "module_from_config", "Summary", "summarize"]
+__all__ = [
+    "MODULE_TYPES",
+    "register_module",
+    "module_to_config",
+    "module_from_config",
+    "Summary",
+    "summarize",
+]
 
-MODULE_TYPES: dict[str, type[Module]] = {
-    cls.__name__: cls
-    for cls in (
-        Sequential,
-        Residual,
-        Linear,
-        BatchNorm1d,
-        Dropout,
-        Flatten,
-        Identity,
-        Sigmoid,
-        Tanh,
-        ReLU,
-        LeakyReLU,
-        ELU,
-        GELU,
-        SiLU,
-        Mish,
-        Softplus,
-        Softmax,
-        LogSoftmax,
-    )
-}
+MODULE_TYPES: Registry[type[Module]] = Registry("module type")
+
+
+def register_module(cls: type[Module]) -> type[Module]:
+    """Class decorator: let model files name ``cls`` (by its class name) as a module type.
+
+    The class needs ``get_config()`` and ``from_config(config)`` (Module's defaults suit a
+    module without constructor arguments). Activations register themselves through
+    ``class X(Activation, name=...)`` instead.
+
+    Raises
+    ------
+    ValueError
+        When a module type of that class name is already registered.
+
+    Examples
+    --------
+    >>> @register_module
+    ... class Double(nn.Module):
+    ...     def forward(self, x):
+    ...         return x * 2
+    >>> module_from_config({"type": "Double"})
+    Double()
+    >>> _ = MODULE_TYPES.unregister("Double")
+    """
+    MODULE_TYPES.register(cls.__name__, cls)
+    return cls
 
 
 def module_to_config(module: Module) -> dict[str, Any]:
@@ -79,8 +72,8 @@ def module_to_config(module: Module) -> dict[str, Any]:
     Raises
     ------
     TypeError
-        When the model holds a module that is not one of retroprop's built-in classes (a
-        user-defined Module, or a subclass of a built-in one).
+        When the model holds a module whose class is not registered (a user-defined Module
+        or a subclass of a built-in one, unless registered with :func:`register_module`).
 
     Examples
     --------
@@ -95,8 +88,9 @@ def module_to_config(module: Module) -> dict[str, Any]:
     if MODULE_TYPES.get(cls.__name__) is not cls:
         raise TypeError(
             f"module_to_config: {cls.__module__}.{cls.__qualname__} is not one of retroprop's "
-            f"built-in modules ({', '.join(MODULE_TYPES)}), so its architecture cannot be "
-            "stored as data; save model.state_dict() instead and rebuild the model in code"
+            f"built-in modules ({', '.join(MODULE_TYPES)}) nor a registered module type, so its "
+            "architecture cannot be stored as data; register it (retroprop.nn.config."
+            "register_module), or save model.state_dict() and rebuild the model in code"
         )
     return {"type": cls.__name__, **module.get_config()}
 

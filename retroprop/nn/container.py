@@ -12,15 +12,40 @@ import numpy.typing as npt
 
 from retroprop.nn.activation import Activation, get_activation
 from retroprop.nn.batchnorm import BatchNorm1d
+from retroprop.nn.config import module_from_config, module_to_config, register_module
 from retroprop.nn.dropout import Dropout
 from retroprop.nn.linear import DEFAULT_INIT, Linear
 from retroprop.nn.module import Module
 from retroprop.nn.parameter import Parameter
 from retroprop.tensor import Tensor
 
-__all__ = ["Sequential", "mlp"]
+__all__ = ["Sequential", "mlp", "follower"]
+
+# Modules that keep a layer's width and units: the init of the Linear before them is chosen by
+# what comes after them.
+_LOOKED_THROUGH = (Dropout, BatchNorm1d)
 
 
+def follower(modules: Sequence[Module], position: int) -> Module | None:
+    """The module that follows ``modules[position]``, looking past Dropout and BatchNorm1d.
+
+    None when nothing (or only Dropout and BatchNorm1d) follows. The default initialisation
+    of a Linear and the diagnostics ("which activation follows this layer") both use it.
+
+    Examples
+    --------
+    >>> follower([nn.Linear(2, 4), nn.Dropout(0.5), nn.Tanh()], 0)
+    Tanh()
+    >>> follower([nn.Linear(2, 4), nn.BatchNorm1d(4)], 0) is None
+    True
+    """
+    for module in modules[position + 1 :]:
+        if not isinstance(module, _LOOKED_THROUGH):
+            return module
+    return None
+
+
+@register_module
 class Sequential(Module):
     """The output of each module is the input of the next: a_l = module_l(a_{l-1}).
 
@@ -31,13 +56,15 @@ class Sequential(Module):
 
     **Default initialisation.** A :class:`Linear` built without ``init=`` starts with Glorot
     (xavier) normal weights. When a Sequential sees the activation that follows it (looking past
-    Dropout and BatchNorm1d), it re-draws the weights with the initialiser the course
-    recommends for that activation: He normal, std = sqrt(2 / fan_in), for the ReLU family
-    (ReLU, LeakyReLU, ELU, GELU, SiLU, Mish, Softplus); Glorot normal,
-    std = sqrt(2 / (fan_in + fan_out)), for Sigmoid, Tanh, Softmax and Identity, and when no
-    activation follows. This happens once per layer (when the Sequential is built, or on
-    ``append`` for a layer that was last), and never to weights that changed since they were
-    drawn (trained, loaded or set by hand) or to a layer built with an explicit ``init``.
+    Dropout and BatchNorm1d, see :func:`follower`), it chooses the initialiser the course
+    recommends for that activation (the activation's ``linear_init``): He normal,
+    std = sqrt(2 / fan_in), for the ReLU family (ReLU, LeakyReLU, ELU, GELU, SiLU, Mish,
+    Softplus), re-drawing W; Glorot normal, std = sqrt(2 / (fan_in + fan_out)), for Sigmoid,
+    Tanh, Softmax and Identity, and when another layer follows. The choice is made once per
+    layer (when the Sequential is built, or on ``append`` for a layer that was last), and only
+    while it is open: a layer built with an explicit ``init``, or whose ``weight`` was read
+    before (by a forward pass, or by code that set or loaded W through ``layer.weight``),
+    keeps its weights.
 
     Parameters
     ----------
@@ -112,27 +139,21 @@ class Sequential(Module):
     def _settle_default_inits(self) -> None:
         modules = list(self._modules.values())
         for position, module in enumerate(modules):
-            if not (isinstance(module, Linear) and module._init_pending):
+            if not (isinstance(module, Linear) and module._default_open):
                 continue
-            for follower in modules[position + 1 :]:
-                if getattr(follower, "_transparent_to_init", False):
-                    continue
-                name = follower.linear_init if isinstance(follower, Activation) else DEFAULT_INIT
-                module._settle_default_init(name)
-                break
+            after = follower(modules, position)
+            if after is not None:
+                name = after.linear_init if isinstance(after, Activation) else DEFAULT_INIT
+                module._choose_default_init(name)
 
     # ---------------------------------------------------------------- description
     def get_config(self) -> dict[str, Any]:
         """{"modules": [config of each module]}."""
-        from retroprop.nn.config import module_to_config  # config imports this module
-
         return {"modules": [module_to_config(module) for module in self._modules.values()]}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Sequential:
         """Build from :meth:`get_config`'s output."""
-        from retroprop.nn.config import module_from_config
-
         modules = config.get("modules")
         if set(config) != {"modules"} or not isinstance(modules, list):
             raise ValueError(

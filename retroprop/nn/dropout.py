@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.nn.config import register_module
 from retroprop.nn.module import Module
 from retroprop.ops.elementwise import Mul
 from retroprop.random import default_generator
@@ -15,6 +16,7 @@ from retroprop.tensor import Tensor
 __all__ = ["Dropout"]
 
 
+@register_module
 class Dropout(Module):
     """Inverted dropout: in training, a = x * m / (1 - p) with m_i ~ Bernoulli(1 - p).
 
@@ -37,9 +39,6 @@ class Dropout(Module):
     >>> drop.eval()(rp.tensor([1.0, 1.0]))
     tensor([1., 1.])
     """
-
-    # A Linear's default init looks past dropout to the activation that follows.
-    _transparent_to_init = True
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()

@@ -6,12 +6,14 @@ import math
 from typing import Any
 
 from retroprop.function import ShapeError
+from retroprop.nn.config import register_module
 from retroprop.nn.module import Module
 from retroprop.tensor import Tensor
 
 __all__ = ["Flatten"]
 
 
+@register_module
 class Flatten(Module):
     """Reshape (N, d1, d2, ...) to (N, d1 * d2 * ...): a view, no copy.
 

@@ -2,6 +2,8 @@
 
 Losses take ``reduction="mean" | "sum" | "none"``. Targets are data, not parameters: they are
 converted to the prediction's dtype, so a float64 label array never upcasts a float32 model.
+Each loss registers itself by name (``@register_loss``) in :data:`LOSSES`, with the task it
+serves and what the model's output must be; ``fit(loss=name)`` and the faces read that registry.
 
 Examples
 --------
@@ -15,7 +17,8 @@ tensor([   0., 1000.])
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -23,9 +26,13 @@ from retroprop.backend import is_floating
 from retroprop.function import ShapeError
 from retroprop.ops import activation as _act
 from retroprop.ops import loss as _loss
+from retroprop.registry import Registry
 from retroprop.tensor import Tensor
 
 __all__ = [
+    "LOSSES",
+    "LossSpec",
+    "register_loss",
     "sigmoid",
     "tanh",
     "relu",
@@ -119,6 +126,53 @@ def identity(x: Tensor) -> Tensor:
 
 
 # ------------------------------------------------------------------------ losses
+class LossSpec(NamedTuple):
+    """A registered loss: ``function(output, target, reduction=...)`` and what it expects.
+
+    Attributes
+    ----------
+    function : callable
+    task : {"regression", "binary", "multiclass"}
+        What the targets are: values, 0/1 labels (or probabilities), class indices.
+    output : {"value", "probability", "logit"}
+        What the model's last layer must produce.
+    description : str
+        A few words for a reader ("mean squared error").
+    """
+
+    function: Callable[..., Tensor]
+    task: str
+    output: str
+    description: str
+
+
+#: The losses by name (and alias), each a :class:`LossSpec`.
+LOSSES: Registry[LossSpec] = Registry("loss")
+
+
+def register_loss(
+    name: str, *, task: str, output: str, description: str = "", aliases: Sequence[str] = ()
+) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
+    """Decorator: register a loss ``function(output, target, reduction="mean")`` as ``name``.
+
+    Raises
+    ------
+    ValueError
+        For a taken name, or a ``task`` or ``output`` outside the documented values.
+    """
+    if task not in ("regression", "binary", "multiclass"):
+        raise ValueError(f"register_loss({name!r}): unknown task {task!r}")
+    if output not in ("value", "probability", "logit"):
+        raise ValueError(f"register_loss({name!r}): unknown output {output!r}")
+
+    def register(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        spec = LossSpec(function, task, output, description or name.replace("_", " "))
+        LOSSES.register(name, spec, aliases=tuple(aliases))
+        return function
+
+    return register
+
+
 def _check_reduction(reduction: str, loss: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{loss}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -150,6 +204,13 @@ def _weight_like(weight: Any, prediction: Tensor) -> np.ndarray | None:
     return array.astype(prediction.dtype, copy=False)
 
 
+@register_loss(
+    "mse",
+    task="regression",
+    output="value",
+    description="mean squared error",
+    aliases=("mean_squared_error",),
+)
 def mse_loss(input: Tensor, target: Any, reduction: Reduction = "mean") -> Tensor:  # noqa: A002
     """Mean squared error: mean of (input - target)**2.
 
@@ -172,6 +233,7 @@ def mse_loss(input: Tensor, target: Any, reduction: Reduction = "mean") -> Tenso
     return _loss.SquaredError.apply(input, target, reduction=reduction, scale=1.0)
 
 
+@register_loss("pseudo_mse", task="regression", output="value", description="half squared error")
 def pseudo_mse_loss(input: Tensor, target: Any, reduction: Reduction = "mean") -> Tensor:  # noqa: A002
     """The course's pseudo-MSE, 1/2 (y_hat - y)**2, whose gradient is epsilon = y_hat - y.
 
@@ -188,6 +250,13 @@ def pseudo_mse_loss(input: Tensor, target: Any, reduction: Reduction = "mean") -
     return _loss.SquaredError.apply(input, target, reduction=reduction, scale=0.5)
 
 
+@register_loss(
+    "binary_cross_entropy",
+    task="binary",
+    output="probability",
+    aliases=("bce",),
+    description="binary cross-entropy",
+)
 def binary_cross_entropy(
     input: Tensor,  # noqa: A002
     target: Any,
@@ -220,6 +289,13 @@ def binary_cross_entropy(
     )
 
 
+@register_loss(
+    "binary_cross_entropy_with_logits",
+    task="binary",
+    output="logit",
+    aliases=("bce_with_logits",),
+    description="binary cross-entropy (fused with the sigmoid)",
+)
 def binary_cross_entropy_with_logits(
     input: Tensor,  # noqa: A002
     target: Any,
@@ -251,6 +327,13 @@ def binary_cross_entropy_with_logits(
     )
 
 
+@register_loss(
+    "cross_entropy",
+    task="multiclass",
+    output="logit",
+    aliases=("categorical_cross_entropy",),
+    description="cross-entropy (fused with softmax)",
+)
 def cross_entropy(
     input: Tensor,  # noqa: A002
     target: Any,

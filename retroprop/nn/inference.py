@@ -24,9 +24,30 @@ import numpy as np
 from retroprop.grad_mode import no_grad
 from retroprop.tensor import Tensor
 
-__all__ = ["evaluating", "iter_outputs", "predict", "DEFAULT_CHUNK_ROWS"]
+__all__ = ["in_mode", "evaluating", "iter_outputs", "predict", "DEFAULT_CHUNK_ROWS"]
 
 DEFAULT_CHUNK_ROWS = 8192
+
+
+@contextmanager
+def in_mode(model: Any, training: bool) -> Iterator[Any]:
+    """Training (``training=True``) or evaluation mode inside the block; each module's own mode
+    restored after, even when they differed (a frozen BatchNorm1d inside a training model stays
+    in eval mode) and even when the block raises.
+
+    Parameters
+    ----------
+    model : Module
+    training : bool
+        The mode of every module inside the block.
+    """
+    modes = [(module, module.training) for module in model.modules()]
+    model.train(training)
+    try:
+        yield model
+    finally:
+        for module, mode in modes:
+            object.__setattr__(module, "training", mode)
 
 
 @contextmanager
@@ -36,17 +57,10 @@ def evaluating(model: Any) -> Iterator[Any]:
     Parameters
     ----------
     model : Module
-        The model to run; every sub-module gets its ``training`` flag back on exit, even when
-        they differed (a frozen BatchNorm1d inside a training model stays in eval mode).
+        The model to run (see :func:`in_mode` for how modes come back).
     """
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
-    try:
-        with no_grad():
-            yield model
-    finally:
-        for module, mode in modes:
-            object.__setattr__(module, "training", mode)
+    with in_mode(model, False), no_grad():
+        yield model
 
 
 def iter_outputs(

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 
 from retroprop.random import default_generator
+from retroprop.registry import Registry
 from retroprop.tensor import Tensor
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "lecun_normal_",
     "INITIALIZERS",
     "get",
+    "register",
 ]
 
 FanMode = Literal["fan_in", "fan_out"]
@@ -249,23 +251,33 @@ def lecun_normal_(tensor: Any, generator: np.random.Generator | None = None) -> 
 
 
 # -------------------------------------------------------------------- by name
-INITIALIZERS: dict[str, Initializer] = {
-    "he_normal": partial(kaiming_normal_, nonlinearity="relu"),
-    "he_uniform": partial(kaiming_uniform_, nonlinearity="relu"),
-    "xavier_normal": xavier_normal_,
-    "xavier_uniform": xavier_uniform_,
-    "lecun_normal": lecun_normal_,
-    "normal": normal_,
-    "uniform": uniform_,
-    "standard": standard_,
-    "zeros": lambda tensor, generator=None: zeros_(tensor),
-}
-_ALIASES = {
-    "kaiming_normal": "he_normal",
-    "kaiming_uniform": "he_uniform",
-    "glorot_normal": "xavier_normal",
-    "glorot_uniform": "xavier_uniform",
-}
+#: The initialisers by name (a ``Registry``): ``fn(tensor, generator=None) -> tensor``.
+INITIALIZERS: Registry[Initializer] = Registry("init")
+
+
+def register(name: str, function: Initializer, aliases: tuple[str, ...] = ()) -> Initializer:
+    """Make ``function(tensor, generator=None)`` available as ``init=name`` everywhere.
+
+    ``Linear(init=name)``, ``mlp(init=name)``, the command line's ``--init`` and the
+    estimators' ``init`` parameter all read :data:`INITIALIZERS`.
+
+    Raises
+    ------
+    ValueError
+        When the name or an alias is already registered.
+    """
+    return INITIALIZERS.register(name, function, aliases=aliases)
+
+
+register("he_normal", partial(kaiming_normal_, nonlinearity="relu"), ("kaiming_normal",))
+register("he_uniform", partial(kaiming_uniform_, nonlinearity="relu"), ("kaiming_uniform",))
+register("xavier_normal", xavier_normal_, ("glorot_normal",))
+register("xavier_uniform", xavier_uniform_, ("glorot_uniform",))
+register("lecun_normal", lecun_normal_)
+register("normal", normal_)
+register("uniform", uniform_)
+register("standard", standard_)
+register("zeros", lambda tensor, generator=None: zeros_(tensor))
 
 
 def get(name: str) -> Initializer:
@@ -290,13 +302,12 @@ def get(name: str) -> Initializer:
     ValueError
         For an unknown name, listing the known ones.
     """
-    key = _ALIASES.get(name, name)
-    if key not in INITIALIZERS:
+    if name not in INITIALIZERS:
         raise ValueError(
-            f"unknown init {name!r}; choose one of {sorted([*INITIALIZERS, *_ALIASES])} or pass "
+            f"unknown init {name!r}; choose one of {sorted(INITIALIZERS)} or pass "
             "a callable that fills the weight in place"
         )
-    return INITIALIZERS[key]
+    return INITIALIZERS[name]
 
 
 # -------------------------------------------------------------------- helpers

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy.typing as npt
 from retroprop.backend import is_floating
 from retroprop.function import ShapeError
 from retroprop.nn import init as nn_init
+from retroprop.nn.config import register_module
 from retroprop.nn.module import Module
 from retroprop.nn.parameter import Parameter
 from retroprop.ops.elementwise import Add
@@ -25,6 +25,7 @@ __all__ = ["Linear"]
 DEFAULT_INIT = "xavier_normal"
 
 
+@register_module
 class Linear(Module):
     """Fully connected layer: z = x @ W + b.
 
@@ -43,9 +44,11 @@ class Linear(Module):
         "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "normal", "uniform",
         "standard", "zeros"), or a callable given W that fills it in place (such as
         ``nn.init.xavier_uniform_``) or returns an array of its shape. None (the default)
-        follows the course: Glorot (xavier) normal, std = sqrt(2 / (fan_in + fan_out)), and
-        a :class:`~retroprop.nn.Sequential` re-draws W with He normal, std = sqrt(2 / fan_in),
-        when a ReLU-family activation follows the layer (see ``Sequential``).
+        follows the course: W is drawn at once with Glorot (xavier) normal,
+        std = sqrt(2 / (fan_in + fan_out)), and the choice stays open until W is first read
+        (``layer.weight``, as the forward pass and any code that sets W do): a
+        :class:`~retroprop.nn.Sequential` that sees a ReLU-family activation after the layer
+        before that re-draws W with He normal, std = sqrt(2 / fan_in) (see ``Sequential``).
     dtype : dtype, default float32
         Floating dtype of W and b.
 
@@ -115,9 +118,15 @@ class Linear(Module):
                 init if isinstance(init, str) else getattr(init, "__name__", "custom")
             )
         self.reset_parameters()
-        # A default init may still be re-drawn by a Sequential, as long as W is untouched.
-        self._init_pending = init is None
-        self._default_checksum = self._checksum() if init is None else None
+        # A default init stays open to the builder's choice until W is first read.
+        self._default_open = init is None
+
+    @property
+    def weight(self) -> Parameter:
+        """W, shape (in_features, out_features); reading it fixes a default init for good."""
+        if self._default_open:
+            self._default_open = False
+        return self._parameters["weight"]
 
     def forward(self, x: Any) -> Tensor:
         """z = x @ W + b for x of shape (..., in_features)."""
@@ -143,7 +152,7 @@ class Linear(Module):
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         """Re-draw W with the layer's initialiser (``weight_init``) and set b to zero."""
         init = self.init if self.init is not None else self.weight_init
-        weight = self.weight
+        weight = self._parameters["weight"]
         if isinstance(init, str):
             nn_init.get(init)(weight, generator=generator)
         else:
@@ -169,22 +178,20 @@ class Linear(Module):
                 stacklevel=3,
             )
 
-    def _settle_default_init(self, name: str) -> None:
-        """Re-draw a default-initialised W with ``name`` (called by Sequential, once).
+    def _choose_default_init(self, name: str) -> None:
+        """Re-draw a default W with ``name``, while the choice is open (called by Sequential).
 
-        Nothing happens when the layer was built with an explicit ``init`` or when W changed
-        since it was drawn (trained, loaded or initialised by hand).
+        The choice closes here, or earlier when W is read through ``layer.weight``: a layer
+        built with an explicit ``init``, or whose W was used in a forward pass or set by hand,
+        keeps it. (Arrays written through ``state_dict()`` do not close it: build a model whole
+        before loading weights into it, as :func:`retroprop.load` does.)
         """
-        if not self._init_pending:
+        if not self._default_open:
             return
-        self._init_pending = False
-        if self._checksum() != self._default_checksum or name == self.weight_init:
-            return
-        self.weight_init = name
-        nn_init.get(name)(self.weight)
-
-    def _checksum(self) -> int:
-        return zlib.crc32(np.ascontiguousarray(self.weight.data))
+        self._default_open = False
+        if name != self.weight_init:
+            self.weight_init = name
+            nn_init.get(name)(self._parameters["weight"])
 
     # ---------------------------------------------------------------- description
     def get_config(self) -> dict[str, Any]:
@@ -194,7 +201,7 @@ class Linear(Module):
             "out_features": self.out_features,
             "bias": self.bias is not None,
             "init": self.init if isinstance(self.init, str) else None,
-            "dtype": str(self.weight.dtype),
+            "dtype": str(self._parameters["weight"].dtype),
         }
 
     def extra_repr(self) -> str:

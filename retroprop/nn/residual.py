@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from retroprop.function import ShapeError
+from retroprop.nn.config import module_from_config, module_to_config, register_module
 from retroprop.nn.module import Module
 from retroprop.ops.elementwise import Add
 from retroprop.tensor import Tensor
@@ -13,6 +14,7 @@ from retroprop.tensor import Tensor
 __all__ = ["Residual"]
 
 
+@register_module
 class Residual(Module):
     """y = x + block(x): the gradient reaches x directly as well as through the block.
 
@@ -58,15 +60,11 @@ class Residual(Module):
 
     def get_config(self) -> dict[str, Any]:
         """{"block": the block's config}."""
-        from retroprop.nn.config import module_to_config  # config imports this module
-
         return {"block": module_to_config(self.block)}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Residual:
         """Build from :meth:`get_config`'s output."""
-        from retroprop.nn.config import module_from_config
-
         if set(config) != {"block"}:
             raise ValueError(f"Residual config needs exactly the key 'block', got {sorted(config)}")
         return cls(module_from_config(config["block"]))

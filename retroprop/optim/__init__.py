@@ -17,18 +17,29 @@ A training step reads::
 array([0.375])
 """
 
+# The optimisers register their names on import, in this order (the order of --help and of
+# error messages): the SGD family first.
+from retroprop.optim.sgd import SGD  # isort: skip
+from retroprop.optim.rmsprop import RMSprop  # isort: skip
+from retroprop.optim.adam import Adam  # isort: skip
+from retroprop.optim.adamw import AdamW  # isort: skip
+from retroprop.optim.adagrad import Adagrad  # isort: skip
 from retroprop.optim import lr_scheduler
-from retroprop.optim.adagrad import Adagrad
-from retroprop.optim.adam import Adam
-from retroprop.optim.adamw import AdamW
 from retroprop.optim.clip import clip_grad_norm_, clip_grad_value_
-from retroprop.optim.factory import OPTIMIZERS, get_optimizer
-from retroprop.optim.optimizer import Optimizer
-from retroprop.optim.rmsprop import RMSprop
-from retroprop.optim.sgd import SGD
+from retroprop.optim.factory import get_optimizer
+from retroprop.optim.optimizer import (
+    OPTIMIZER_CLASSES,
+    OPTIMIZERS,
+    Optimizer,
+    OptimizerSpec,
+    register_optimizer,
+)
 
 __all__ = [
     "OPTIMIZERS",
+    "OPTIMIZER_CLASSES",
+    "OptimizerSpec",
+    "register_optimizer",
     "SGD",
     "Adagrad",
     "Adam",

@@ -12,7 +12,7 @@ from retroprop.optim.optimizer import Optimizer, check_nonnegative, gradient
 __all__ = ["Adagrad"]
 
 
-class Adagrad(Optimizer):
+class Adagrad(Optimizer, name="adagrad"):
     """Adagrad (Duchi, Hazan & Singer, 2011; PyTorch's ``torch.optim.Adagrad``).
 
     For each parameter ``p`` with gradient ``grad``, at its t-th update (``s`` starts at

@@ -19,7 +19,7 @@ from retroprop.optim.optimizer import (
 __all__ = ["Adam"]
 
 
-class Adam(Optimizer):
+class Adam(Optimizer, name="adam"):
     """Adam (Kingma & Ba, 2015; PyTorch's ``torch.optim.Adam``).
 
     For each parameter ``p`` with gradient ``grad``, at its t-th update (``m``, ``v``,

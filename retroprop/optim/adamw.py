@@ -10,7 +10,7 @@ from retroprop.optim.adam import Adam
 __all__ = ["AdamW"]
 
 
-class AdamW(Adam):
+class AdamW(Adam, name="adamw"):
     """AdamW (Loshchilov & Hutter, 2019; PyTorch's ``torch.optim.AdamW``).
 
     Adam's rule, with the weight decay *decoupled* from the gradient: the weights shrink by

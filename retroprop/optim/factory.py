@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from retroprop.optim.adagrad import Adagrad
-from retroprop.optim.adam import Adam
-from retroprop.optim.adamw import AdamW
-from retroprop.optim.optimizer import Optimizer
-from retroprop.optim.rmsprop import RMSprop
-from retroprop.optim.sgd import SGD
+from retroprop.optim.optimizer import OPTIMIZERS, Optimizer
 
 __all__ = ["OPTIMIZERS", "get_optimizer"]
-
-# name -> (class, defaults that differ from the class's own)
-OPTIMIZERS: dict[str, tuple[Callable[..., Optimizer], dict[str, Any]]] = {
-    "sgd": (SGD, {"lr": 0.01}),
-    "momentum": (SGD, {"lr": 0.01, "momentum": 0.9}),
-    "nesterov": (SGD, {"lr": 0.01, "momentum": 0.9, "nesterov": True}),
-    "rmsprop": (RMSprop, {}),
-    "adam": (Adam, {}),
-    "adamw": (AdamW, {}),
-    "adagrad": (Adagrad, {}),
-}
 
 
 def get_optimizer(name: str, params: Iterable[Any], **kwargs: Any) -> Optimizer:
@@ -32,8 +16,9 @@ def get_optimizer(name: str, params: Iterable[Any], **kwargs: Any) -> Optimizer:
     Parameters
     ----------
     name : str
-        One of "sgd", "momentum" (SGD with momentum 0.9), "nesterov" (SGD with Nesterov
-        momentum 0.9), "rmsprop", "adam", "adamw", "adagrad" (case does not matter).
+        A name in :data:`~retroprop.optim.OPTIMIZERS`: "sgd", "momentum" (SGD with momentum
+        0.9), "nesterov" (SGD with Nesterov momentum 0.9), "rmsprop", "adam", "adamw",
+        "adagrad", and any optimiser registered since (case does not matter).
     params : iterable of Tensor or iterable of dict
         Parameters to optimise, or parameter groups.
     **kwargs
@@ -61,5 +46,5 @@ def get_optimizer(name: str, params: Iterable[Any], **kwargs: Any) -> Optimizer:
     key = name.lower() if isinstance(name, str) else name
     if key not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-    cls, defaults = OPTIMIZERS[key]
-    return cls(params, **{**defaults, **kwargs})
+    spec = OPTIMIZERS[key]
+    return spec.cls(params, **{**spec.defaults, **kwargs})

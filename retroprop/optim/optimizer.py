@@ -8,19 +8,54 @@ scheduler changes ``optimizer.param_groups[i]["lr"]`` and the next ``step()`` us
 A subclass states its defaults, checks its hyper-parameters in ``_check`` and writes its update
 rule for one parameter in ``_update``; the loop over groups and parameters, the skipping of
 parameters without a gradient and the per-parameter ``state`` dict live here.
+
+A subclass registers itself by name in its class statement, ``class Lion(Optimizer,
+name="lion")``: :func:`~retroprop.optim.get_optimizer`, ``fit(optimizer="lion")``, the command
+line's ``--optimizer`` and the estimators' ``solver`` then know it (:data:`OPTIMIZERS`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from retroprop.grad_mode import enable_grad
+from retroprop.registry import Registry
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "OptimizerSpec", "OPTIMIZERS", "OPTIMIZER_CLASSES", "register_optimizer"]
+
+
+class OptimizerSpec(NamedTuple):
+    """What a name in :data:`OPTIMIZERS` builds: ``cls(params, **{**defaults, **options})``."""
+
+    cls: type[Optimizer]
+    defaults: dict[str, Any]
+    preset: bool  # False for a class's own name, True for a preset such as "momentum"
+
+
+#: Every optimiser name: the classes' own names and presets (SGD with momentum...).
+OPTIMIZERS: Registry[OptimizerSpec] = Registry("optimizer")
+#: The names registered by a class statement (live); ``OPTIMIZER_CLASSES[name]`` is the class.
+OPTIMIZER_CLASSES = OPTIMIZERS.view(
+    where=lambda name, spec: not spec.preset, value=lambda name, spec: spec.cls
+)
+
+
+def register_optimizer(name: str, cls: type[Optimizer], **defaults: Any) -> None:
+    """Register a preset: ``name`` builds ``cls`` with ``defaults`` (overridable).
+
+    Examples
+    --------
+    >>> from retroprop.optim import SGD
+    >>> register_optimizer("heavy_ball", SGD, lr=0.01, momentum=0.99)
+    >>> OPTIMIZERS["heavy_ball"].defaults, "heavy_ball" in OPTIMIZER_CLASSES
+    ({'lr': 0.01, 'momentum': 0.99}, False)
+    >>> _ = OPTIMIZERS.unregister("heavy_ball")
+    """
+    OPTIMIZERS.register(name, OptimizerSpec(cls, dict(defaults), preset=True))
 
 
 class Optimizer:
@@ -53,6 +88,14 @@ class Optimizer:
     >>> [group["lr"] for group in optimizer.param_groups]
     [0.1, 0.5]
     """
+
+    def __init_subclass__(
+        cls, name: str | None = None, defaults: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        """``class X(Optimizer, name="x")`` registers X as "x"; ``defaults`` override its own."""
+        super().__init_subclass__(**kwargs)
+        if name is not None:
+            OPTIMIZERS.register(name, OptimizerSpec(cls, dict(defaults or {}), preset=False))
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self._check(defaults)

@@ -18,7 +18,7 @@ from retroprop.optim.optimizer import (
 __all__ = ["RMSprop"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(Optimizer, name="rmsprop"):
     """RMSprop (Hinton's lecture 6e; PyTorch's ``torch.optim.RMSprop``).
 
     For each parameter ``p`` with gradient ``grad`` (``v``, ``g_avg``, ``b`` start at 0)::

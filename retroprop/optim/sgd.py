@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.optim.optimizer import Optimizer, check_nonnegative, gradient
+from retroprop.optim.optimizer import Optimizer, check_nonnegative, gradient, register_optimizer
 
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(Optimizer, name="sgd", defaults={"lr": 0.01}):
     """Stochastic gradient descent (PyTorch's ``torch.optim.SGD``).
 
     For each parameter ``p`` with gradient ``grad``, at its t-th update::
@@ -107,3 +107,7 @@ class SGD(Optimizer):
                 buffer += direction if dampening == 0 else (1.0 - dampening) * direction
             direction = direction + momentum * buffer if group["nesterov"] else buffer
         param.data -= float(group["lr"]) * direction
+
+
+register_optimizer("momentum", SGD, lr=0.01, momentum=0.9)
+register_optimizer("nesterov", SGD, lr=0.01, momentum=0.9, nesterov=True)

@@ -132,65 +132,70 @@ def _grid(X: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, tuple[floa
     )
 
 
-def decision_boundary(
-    boundary: Boundary, title: str = "Decision boundary", steps: int = 200
-) -> bytes:
-    """The model's prediction over the plane behind the points, as TensorFlow Playground shows it.
+def _two_class_background(
+    figure: Any,
+    ax: Any,
+    proba: np.ndarray,
+    points: np.ndarray,
+    grid_x: np.ndarray,
+    extent: tuple[float, ...],
+    positive: str,
+) -> list[str]:
+    """P(positive class) from orange (0) to blue (1), with the 0.5 contour and a colour bar."""
+    from matplotlib.colors import LinearSegmentedColormap
 
-    Two classes: the probability of the positive class, orange (0) to blue (1), with the 0.5
-    contour. More classes: each region in its class colour, paler where the model is unsure.
-    """
-    from matplotlib.colors import LinearSegmentedColormap, to_rgb
+    cmap = LinearSegmentedColormap.from_list("playground", [ORANGE, "#ffffff", BLUE])
+    image = ax.imshow(
+        proba[:, 1].reshape(grid_x.shape),
+        origin="lower",
+        extent=extent,
+        aspect="auto",
+        cmap=cmap,
+        vmin=0,
+        vmax=1,
+        alpha=0.75,
+        interpolation="bilinear",
+    )
+    ax.contour(
+        grid_x,
+        points[:, 1].reshape(grid_x.shape),
+        proba[:, 1].reshape(grid_x.shape),
+        levels=[0.5],
+        colors="#333333",
+        linewidths=1,
+    )
+    colourbar = figure.colorbar(image, ax=ax, shrink=0.85)
+    colourbar.set_label(f"P({positive})")
+    return [ORANGE, BLUE]
 
-    points, grid_x, extent = _grid(boundary.X, steps)
-    proba = np.asarray(boundary.predict_proba(points), dtype=np.float64)
-    proba = np.nan_to_num(proba, nan=0.5)
-    figure = _figure(5.6, 4.8)
-    ax = figure.subplots()
+
+def _many_class_background(
+    ax: Any, proba: np.ndarray, grid_x: np.ndarray, extent: tuple[float, ...]
+) -> list[str]:
+    """Each region in its class colour, paler where the model is unsure."""
+    from matplotlib.colors import to_rgb
+
     n_classes = proba.shape[1]
-    if n_classes == 2:
-        cmap = LinearSegmentedColormap.from_list("playground", [ORANGE, "#ffffff", BLUE])
-        image = ax.imshow(
-            proba[:, 1].reshape(grid_x.shape),
-            origin="lower",
-            extent=extent,
-            aspect="auto",
-            cmap=cmap,
-            vmin=0,
-            vmax=1,
-            alpha=0.75,
-            interpolation="bilinear",
-        )
-        ax.contour(
-            grid_x,
-            points[:, 1].reshape(grid_x.shape),
-            proba[:, 1].reshape(grid_x.shape),
-            levels=[0.5],
-            colors="#333333",
-            linewidths=1,
-        )
-        colourbar = figure.colorbar(image, ax=ax, shrink=0.85)
-        colourbar.set_label(f"P({boundary.class_names[1]})")
-        colours = [ORANGE, BLUE]
-    else:
-        colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
-        rgb = np.array([to_rgb(c) for c in colours])
-        winner = proba.argmax(axis=1)
-        confidence = (proba.max(axis=1) - 1.0 / n_classes) / (1.0 - 1.0 / n_classes)
-        shade = 0.25 + 0.5 * np.clip(confidence, 0.0, 1.0)[:, None]
-        pixels = 1.0 - shade * (1.0 - rgb[winner])
-        ax.imshow(
-            pixels.reshape(*grid_x.shape, 3),
-            origin="lower",
-            extent=extent,
-            aspect="auto",
-            interpolation="bilinear",
-        )
+    colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
+    rgb = np.array([to_rgb(c) for c in colours])
+    winner = proba.argmax(axis=1)
+    confidence = (proba.max(axis=1) - 1.0 / n_classes) / (1.0 - 1.0 / n_classes)
+    shade = 0.25 + 0.5 * np.clip(confidence, 0.0, 1.0)[:, None]
+    pixels = 1.0 - shade * (1.0 - rgb[winner])
+    ax.imshow(
+        pixels.reshape(*grid_x.shape, 3),
+        origin="lower",
+        extent=extent,
+        aspect="auto",
+        interpolation="bilinear",
+    )
+    return colours
+
+
+def _scatter_points(ax: Any, boundary: Boundary, colours: Sequence[str]) -> None:
+    """The rows in their class colour: training rows with a white edge, held-out ones black."""
     for k, name in enumerate(boundary.class_names):
-        for held, edge, marker, label in (
-            (False, "white", "o", "train"),
-            (True, "black", "o", "held out"),
-        ):
+        for held, edge, label in ((False, "white", "train"), (True, "black", "held out")):
             rows = (boundary.y == k) & (boundary.held_out == held)
             if rows.any():
                 ax.scatter(
@@ -200,9 +205,31 @@ def decision_boundary(
                     c=colours[k],
                     edgecolors=edge,
                     linewidths=0.9,
-                    marker=marker,
+                    marker="o",
                     label=f"{name} ({label})",
                 )
+
+
+def decision_boundary(
+    boundary: Boundary, title: str = "Decision boundary", steps: int = 200
+) -> bytes:
+    """The model's prediction over the plane behind the points, as TensorFlow Playground shows it.
+
+    Two classes: the probability of the positive class, orange (0) to blue (1), with the 0.5
+    contour. More classes: each region in its class colour, paler where the model is unsure.
+    """
+    points, grid_x, extent = _grid(boundary.X, steps)
+    proba = np.asarray(boundary.predict_proba(points), dtype=np.float64)
+    proba = np.nan_to_num(proba, nan=0.5)
+    figure = _figure(5.6, 4.8)
+    ax = figure.subplots()
+    if proba.shape[1] == 2:
+        colours = _two_class_background(
+            figure, ax, proba, points, grid_x, extent, boundary.class_names[1]
+        )
+    else:
+        colours = _many_class_background(ax, proba, grid_x, extent)
+    _scatter_points(ax, boundary, colours)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_xlabel(boundary.feature_names[0])

@@ -1,8 +1,9 @@
 """``BaseMLP``: what the classifier and the regressor share.
 
-The estimator translates and delegates: it validates with scikit-learn's helpers, builds the
-network with :func:`retroprop.nn.mlp`, trains it with :func:`retroprop.fit` (the loss and the
-stopping rule of :mod:`retroprop.sklearn._training`), and predicts with a float64 copy of the
+The estimator translates and delegates: it validates with scikit-learn's helpers (the data's
+only check: the layers below trust them), builds the network with :func:`retroprop.nn.mlp`,
+trains it with a :class:`retroprop.training.Trainer` (the loss and the stopping rule of
+:mod:`retroprop.sklearn._training`), and predicts with a float64 copy of the
 trained weights, so a prediction does not depend on how the rows are batched or ordered.
 """
 
@@ -20,9 +21,10 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from retroprop import optim
-from retroprop.grad_mode import no_grad
 from retroprop.nn import init as nn_init
+from retroprop.nn.activation import HIDDEN_ACTIVATIONS
 from retroprop.nn.container import mlp
+from retroprop.nn.inference import predict
 from retroprop.nn.linear import Linear
 from retroprop.random import using_generator
 from retroprop.sklearn._init import sklearn_glorot_uniform_
@@ -36,40 +38,22 @@ from retroprop.sklearn._training import (
     optimizer_options,
     split_validation,
 )
-from retroprop.tensor import Tensor
-from retroprop.training.fit import fit
+from retroprop.training.data import Dataset
 from retroprop.training.guard import DivergenceError
+from retroprop.training.objectives import Objective
+from retroprop.training.trainer import Trainer
 
 __all__ = ["BaseMLP", "ACTIVATIONS", "SOLVERS", "init_arguments", "FitDivergedError"]
 
-# scikit-learn's names and the engine's; "logistic" is scikit-learn's name for the sigmoid.
-ACTIVATIONS = {
-    "identity": "identity",
-    "logistic": "sigmoid",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-    "leaky_relu": "leaky_relu",
-    "elu": "elu",
-    "gelu": "gelu",
-    "silu": "silu",
-    "swish": "silu",
-    "mish": "mish",
-    "softplus": "softplus",
-}
-SOLVERS = {
-    "sgd": optim.SGD,
-    "adam": optim.Adam,
-    "adamw": optim.AdamW,
-    "rmsprop": optim.RMSprop,
-    "adagrad": optim.Adagrad,
-}
-INITS = {*nn_init.INITIALIZERS, *nn_init._ALIASES}
+# Derived from the registries (live): scikit-learn's "logistic" is an alias of "sigmoid".
+ACTIVATIONS = HIDDEN_ACTIVATIONS  # name -> the activation's registered name
+SOLVERS = optim.OPTIMIZER_CLASSES  # name -> optimiser class
+INITS = nn_init.INITIALIZERS.view()  # names and aliases
 _SEED_LIMIT = np.iinfo(np.int32).max
-# init="course": retroprop's default of nn.mlp (He before the ReLU family, Glorot otherwise).
-COURSE_INIT = "course"
 # scikit-learn's full-batch solver (retroprop.sklearn._lbfgs), not an optimiser class.
 LBFGS = "lbfgs"
+# init="course": retroprop's default of nn.mlp (He before the ReLU family, Glorot otherwise).
+COURSE_INIT = "course"
 
 
 class FitDivergedError(DivergenceError, ValueError):
@@ -87,8 +71,8 @@ class BaseMLP(BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions({*SOLVERS, LBFGS})],
+        "activation": [StrOptions(ACTIVATIONS)],
+        "solver": [StrOptions(SOLVERS), StrOptions({LBFGS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -110,7 +94,7 @@ class BaseMLP(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "early_stopping_metric": [StrOptions({"loss", "score"})],
-        "init": [None, StrOptions({*INITS, COURSE_INIT}), callable],
+        "init": [None, StrOptions(INITS), StrOptions({COURSE_INIT}), callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "callbacks": [None, list, tuple],
@@ -239,6 +223,57 @@ class BaseMLP(BaseEstimator):
         return tuple(int(s) for s in sizes)
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
+        """Check the data once (this is their face), then train with a ``Trainer``."""
+        user_callbacks = self._check_fit_options(incremental)
+        hidden = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if np.all(sample_weight == 1.0):
+                sample_weight = None  # the same fit, on the faster unweighted path
+        kind, width = self._output_layer(y)
+        dtype = X.dtype.name  # validate_data cast X to the training dtype (_input_dtype)
+        architecture = (
+            (X.shape[1], *hidden, width),
+            ACTIVATIONS[self.activation],
+            float(self.dropout),
+            bool(self.batch_norm),
+            dtype,
+            kind,
+        )
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(architecture, random_state)
+        elif architecture != self._architecture:
+            raise ValueError(self._architecture_change(architecture))
+        self._start_tracking()
+        if self.solver == LBFGS:
+            return self._fit_lbfgs(X, y, sample_weight, kind)
+        trainer, monitor = self._trainer(
+            X, y, sample_weight, kind, random_state, incremental, user_callbacks
+        )
+        try:
+            self.history_ = trainer.run()
+        except DivergenceError as error:
+            self._diverged(error, with_validation=trainer.validation is not None)
+            return self
+        finally:
+            self.model_.zero_grad()
+            self.model_.eval()
+        if not incremental and not monitor.converged and len(self.history_) == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _check_fit_options(self, incremental: bool) -> list[Any]:
+        """Reject settings that cannot go together; returns the user's callbacks."""
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.early_stopping and self.validation_fraction == 0:
@@ -256,118 +291,44 @@ class BaseMLP(BaseEstimator):
                 f"{watches_validation[0].monitor!r} but there is no validation set; set "
                 "early_stopping=True to hold out validation_fraction of the rows"
             )
-        hidden = self._hidden_layer_sizes()
-        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if np.all(sample_weight == 1.0):
-                sample_weight = None  # the same fit, on the faster unweighted path
-        kind, width = self._output_layer(y)
-        dtype = self._training_dtype(X, first_pass)
-        architecture = (
-            (X.shape[1], *hidden, width),
-            ACTIVATIONS[self.activation],
-            float(self.dropout),
-            bool(self.batch_norm),
-            dtype,
-            kind,
-        )
-        random_state = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(architecture, random_state)
-        elif architecture != self._architecture:
-            raise ValueError(self._architecture_change(architecture))
-        self._start_tracking()
-        targets = self._encode_targets(y).astype(dtype)
-        # A sparse X reaches the network as row numbers (retroprop.sklearn._sparse).
-        sparse = is_sparse(X)
-        inputs = row_numbers(X.shape[0], dtype) if sparse else X
-        network = sparse_network(self.model_, X) if sparse else self.model_
-        if self.solver == LBFGS:
-            return self._fit_lbfgs(network, inputs, targets, sample_weight, kind)
+        return user_callbacks
 
-        validation = None
-        if self.early_stopping:
-            inputs, targets, sample_weight, validation = split_validation(
-                inputs,
-                y,
-                targets,
-                sample_weight,
-                fraction=self.validation_fraction,
-                stratify=self._stratify(y),
-                random_state=random_state,
-                dtype=dtype,
-                fallback=self._stratify_fallback(),
-            )
-        n_train = inputs.shape[0]
-        weight_scale = 1.0
-        if sample_weight is not None:
-            weight_scale = float(np.mean(sample_weight))
-            if weight_scale == 0:
-                raise ValueError(
-                    "sample_weight is zero on every training row left after the validation "
-                    "split; give some of them a non-zero weight"
-                )
-        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
-        monitor = EpochMonitor(self, n_train, loss, validation)
-        try:
-            self.history_ = fit(
-                network,
-                inputs,
-                targets,
-                loss=loss,
-                optimizer=self._prepare_optimizer(incremental),
-                epochs=1 if incremental else self.max_iter,
-                batch_size=batch_size_for(self.batch_size, n_train, self.batch_norm),
-                shuffle=self.shuffle,
-                validation_data=validation[:2] if watches_validation else None,
-                callbacks=[monitor, *user_callbacks],
-                verbose=int(self.verbose),
-                seed=int(random_state.randint(_SEED_LIMIT)),
-                sample_weight=sample_weight,
-            )
-        except DivergenceError as error:
-            self._diverged(error, validation)
-            return self
-        finally:
-            self.model_.zero_grad()
-            self.model_.eval()
-        ran = len(self.history_)
-        if not incremental and not monitor.converged and ran == self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
+    def _input_dtype(self, reset: bool) -> Any:
+        """What validate_data casts X to: ``dtype``, the trained network's, or X's float.
 
-    def _training_dtype(self, X: Any, first_pass: bool) -> str:
-        """The network's dtype: ``dtype`` if set, else X's (float32 stays, the rest float64).
-
-        A network already trained (warm_start, partial_fit) keeps its dtype; X is cast to it.
+        None follows X as scikit-learn does (float32 stays float32, the rest becomes
+        float64); a network already trained (warm_start, partial_fit) keeps its dtype.
         """
         if self.dtype is not None:
-            return np.dtype(self.dtype).name
-        if not first_pass:
-            return self._architecture[4]
-        return "float32" if X.dtype == np.float32 else "float64"
+            return np.dtype(self.dtype)
+        if not reset:
+            return np.dtype(self._architecture[4])
+        return (np.float64, np.float32)
 
     def _stratify_fallback(self) -> bool:
         """Whether an impossible stratified split falls back to a random one (classifier)."""
         return False
 
-    def _diverged(self, error: DivergenceError, validation: tuple | None) -> None:
+    def _network_and_inputs(self, X: Any) -> tuple[Any, np.ndarray]:
+        """The network to train and what it takes: ``model_`` and X, or for a sparse X a
+        network fed by row numbers (sharing ``model_``'s parameters) and those numbers."""
+        if not is_sparse(X):
+            return self.model_, X
+        return sparse_network(self.model_, X), row_numbers(X.shape[0], self._architecture[4])
+
+    def _diverged(self, error: DivergenceError, with_validation: bool) -> None:
         """A diverged fit: without validation, scikit-learn's error; with it, NaN and go on.
 
         With early stopping (as scikit-learn's ``test_mlp_diverging_loss`` asks) the epoch
         that diverged gets a NaN validation loss and score, the weights of the best
         validation epoch are kept and a ConvergenceWarning says so.
+
+        Raises
+        ------
+        FitDivergedError
+            Without a validation set.
         """
-        if validation is None:
+        if not with_validation:
             raise FitDivergedError(
                 "Solver produced non-finite parameter weights. The input data may contain "
                 f"large values and need to be preprocessed. retroprop: {error}"
@@ -382,22 +343,16 @@ class BaseMLP(BaseEstimator):
         )
 
     def _fit_lbfgs(
-        self,
-        network: Any,
-        inputs: np.ndarray,
-        targets: np.ndarray,
-        sample_weight: np.ndarray | None,
-        kind: str,
-    ) -> Any:
+        self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None, kind: str
+    ) -> BaseMLP:
         """Train with L-BFGS-B on all the rows (retroprop.sklearn._lbfgs); no validation split."""
-        dtype = self._architecture[4]
+        network, inputs = self._network_and_inputs(X)
         weight_scale = 1.0 if sample_weight is None else float(np.mean(sample_weight))
-        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
         objective = LbfgsObjective(
             network.train(),
-            np.ascontiguousarray(inputs, dtype=dtype),
-            targets,
-            loss,
+            np.ascontiguousarray(inputs),
+            self._encode_targets(y).astype(self._architecture[4]),
+            EstimatorLoss(kind, self.model_, self.alpha, weight_scale),
             sample_weight,
         )
         try:
@@ -419,6 +374,61 @@ class BaseMLP(BaseEstimator):
                 "large values and need to be preprocessed."
             )
         return self
+
+    def _trainer(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None,
+        kind: str,
+        random_state: np.random.RandomState,
+        incremental: bool,
+        user_callbacks: list[Any],
+    ) -> tuple[Trainer, EpochMonitor]:
+        """The run: checked rows as Datasets (split when early stopping), loss and stopping rule.
+
+        A sparse X reaches the network as row numbers (:mod:`retroprop.sklearn._sparse`).
+        """
+        dtype = np.dtype(self._architecture[4])
+        targets = self._encode_targets(y).astype(dtype)
+        network, X = self._network_and_inputs(X)
+        train = (X, targets, y, sample_weight)
+        held_out = None
+        if self.early_stopping:
+            train, held_out = split_validation(
+                *train,
+                fraction=self.validation_fraction,
+                stratify=self._stratify(y),
+                random_state=random_state,
+                fallback=self._stratify_fallback(),
+            )
+        X, targets, _, sample_weight = train
+        weight_scale = 1.0
+        if sample_weight is not None:
+            weight_scale = float(np.mean(sample_weight))
+            if weight_scale == 0:
+                raise ValueError(
+                    "sample_weight is zero on every training row left after the validation "
+                    "split; give some of them a non-zero weight"
+                )
+        validation = None if held_out is None else _dataset(held_out, dtype, weights_dtype=None)
+        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
+        monitor = EpochMonitor(self, X.shape[0], None if held_out is None else held_out[2:])
+        trainer = Trainer(
+            network,
+            Objective(kind, loss, "regression", "value"),
+            self._prepare_optimizer(incremental),
+            _dataset(train, dtype, weights_dtype=dtype),
+            validation,
+            epochs=1 if incremental else self.max_iter,
+            batch_size=batch_size_for(self.batch_size, X.shape[0], self.batch_norm),
+            shuffle=self.shuffle,
+            rng=np.random.default_rng(seed := int(random_state.randint(_SEED_LIMIT))),
+            seed=seed,
+            callbacks=[monitor, *user_callbacks],
+            verbose=int(self.verbose),
+        )
+        return trainer, monitor
 
     def _initialize(self, architecture: tuple, random_state: np.random.RandomState) -> None:
         sizes, activation, dropout, batch_norm, dtype, kind = architecture
@@ -506,11 +516,10 @@ class BaseMLP(BaseEstimator):
         )
         predictor = self._predictor
         predictor.load_state_dict(self.model_.state_dict())
-        with no_grad():
-            if is_sparse(X):
-                output = sparse_forward(predictor, X.astype(np.float64))
-            else:
-                output = predictor(Tensor(np.asarray(X, dtype=np.float64))).data
+        if is_sparse(X):
+            output = sparse_forward(predictor, X.astype(np.float64))
+        else:
+            output = predict(predictor, np.asarray(X, dtype=np.float64))
         return output.astype(self._architecture[4], copy=False)
 
     # ---------------------------------------------------------------- persistence
@@ -557,6 +566,14 @@ class BaseMLP(BaseEstimator):
 def init_arguments(frame_locals: dict[str, Any]) -> dict[str, Any]:
     """A subclass ``__init__``'s arguments, from its ``locals()``, for ``BaseMLP.__init__``."""
     return {k: v for k, v in frame_locals.items() if k not in ("self", "__class__")}
+
+
+def _dataset(part: tuple, dtype: np.dtype, weights_dtype: np.dtype | None) -> Dataset:
+    """(X, targets, y, weights) checked by the estimator as a Dataset in the model's dtype."""
+    X, targets, _, weights = part
+    if weights is not None and weights_dtype is not None:
+        weights = weights.astype(weights_dtype)
+    return Dataset(np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(targets), weights)
 
 
 def stochastic_solver(estimator: BaseMLP) -> bool:

@@ -9,27 +9,16 @@ built once per fit and refreshed from the trained float32 weights at each predic
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-from retroprop.nn.config import module_from_config, module_to_config
+from retroprop.nn import utils
 
 __all__ = ["float64_copy"]
 
 
 def float64_copy(model: Any) -> Any:
-    """A float64 network of ``model``'s architecture, in eval mode (weights loaded on use)."""
-    config = _with_dtype(module_to_config(model), "float64")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # e.g. init="zeros" warns again when rebuilt
-        copy = module_from_config(config)
-    copy.load_state_dict(model.state_dict())
-    return copy.eval()
+    """A float64 copy of ``model`` (:func:`retroprop.nn.utils.float64_copy`), in eval mode.
 
-
-def _with_dtype(config: Any, dtype: str) -> Any:
-    if isinstance(config, dict):
-        return {k: dtype if k == "dtype" else _with_dtype(v, dtype) for k, v in config.items()}
-    if isinstance(config, list):
-        return [_with_dtype(item, dtype) for item in config]
-    return config
+    The estimator refreshes its weights from the trained model at each prediction.
+    """
+    return utils.float64_copy(model).eval()

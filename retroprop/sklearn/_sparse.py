@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from retroprop.function import Function
+from retroprop.grad_mode import no_grad
 from retroprop.nn.container import Sequential
 from retroprop.nn.linear import Linear
 from retroprop.nn.module import Module
@@ -122,6 +123,7 @@ def sparse_forward(model: Sequential, X: Any) -> np.ndarray:
     if first.bias is not None:
         hidden += first.bias.data
     output = Tensor(hidden)
-    for layer in layers[1:]:
-        output = layer(output)
+    with no_grad():
+        for layer in layers[1:]:
+            output = layer(output)
     return output.data

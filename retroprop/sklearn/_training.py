@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,6 @@ from sklearn.model_selection import train_test_split
 
 import retroprop.nn.functional as F
 from retroprop.function import Function
-from retroprop.grad_mode import no_grad
 from retroprop.nn.linear import Linear
 from retroprop.sklearn._poisson import poisson_loss
 from retroprop.tensor import Tensor
@@ -136,13 +134,14 @@ class EpochMonitor(Callback):
     """scikit-learn's end-of-epoch bookkeeping and stopping rule, as a ``fit`` callback.
 
     After each epoch: append the training loss to ``loss_curve_``, add the rows seen to
-    ``t_``; with a validation set, compute its loss and score (weighted by the validation
-    rows' sample weights), append them, and keep a copy of the weights when the monitored one
-    (``early_stopping_metric``) is the best so far; without one, track ``best_loss_``. The
-    count of epochs without an improvement by more than ``tol`` grows; once it exceeds
-    ``n_iter_no_change`` training stops (or, for ``learning_rate="adaptive"`` with SGD, the
-    learning rate is divided by 5 until it falls below 1e-6). When training ends, the best
-    weights are put back if there was a validation set, however the run ended.
+    ``t_``; with a validation set, take its loss from the epoch's logs (the Trainer computed
+    it, weighted by the validation rows' sample weights), compute the score from the
+    Trainer's validation outputs (weighted too), append them, and keep a copy of the weights
+    when the monitored one (``early_stopping_metric``) is the best so far; without one, track
+    ``best_loss_``. The count of epochs without an improvement by more than ``tol`` grows;
+    once it exceeds ``n_iter_no_change`` training stops (or, for ``learning_rate="adaptive"``
+    with SGD, the learning rate is divided by 5 until it falls below 1e-6). When training
+    ends, the best weights are put back if there was a validation set, however the run ended.
 
     Parameters
     ----------
@@ -150,21 +149,19 @@ class EpochMonitor(Callback):
         Receives the fitted attributes.
     n_train : int
         Training rows per epoch (for ``t_``).
-    loss : EstimatorLoss
     validation : tuple or None
-        (X_val in the model's dtype, encoded targets, original targets, sample weights or None).
+        (original targets, sample weights or None) of the validation rows, which the Trainer
+        validates on.
     """
 
     def __init__(
         self,
         estimator: BaseMLP,
         n_train: int,
-        loss: EstimatorLoss,
-        validation: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None,
+        validation: tuple[np.ndarray, np.ndarray | None] | None,
     ) -> None:
         self.estimator = estimator
         self.n_train = n_train
-        self.loss = loss
         self.validation = validation
         self.converged = False
 
@@ -177,8 +174,11 @@ class EpochMonitor(Callback):
         estimator.t_ += self.n_train
         self.trainer.log(f"Iteration {estimator.n_iter_}, loss = {loss:.8f}")  # scikit-learn's
         if self.validation is not None:
-            val_loss, val_score = self._validate()
-            logs["val_loss"], logs["val_score"] = val_loss, val_score
+            val_loss = float(logs["val_loss"])
+            y_val, weight = self.validation
+            outputs = self.trainer.validation_outputs
+            val_score = self.estimator._score_output(outputs, y_val, weight)
+            logs["val_score"] = val_score
             estimator.validation_loss_curve_.append(val_loss)
             estimator.validation_scores_.append(val_score)
             self.trainer.log(f"Validation loss: {val_loss:.6f}, score: {val_score:.6f}")
@@ -199,21 +199,6 @@ class EpochMonitor(Callback):
             self.trainer.model.load_state_dict(best)
 
     # ---------------------------------------------------------------- helpers
-    def _validate(self) -> tuple[float, float]:
-        X_val, target, y_val, weight = self.validation
-        model = self.trainer.model
-        was_training = model.training
-        model.eval()
-        try:
-            with no_grad():
-                output = model(Tensor(X_val))
-                per_example = self.loss.data_loss(output, target, reduction="none").data
-        finally:
-            model.train(was_training)
-        loss = float(np.average(per_example, weights=weight))
-        score = self.estimator._score_output(output.data, y_val, weight)
-        return loss, score
-
     def _track_validation(self, val_loss: float, val_score: float) -> None:
         estimator = self.estimator
         tol = estimator.tol
@@ -262,64 +247,93 @@ class EpochMonitor(Callback):
 
 
 # -------------------------------------------------------------------- the run's settings
-_TOO_SMALL = (
-    "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
-)
-
-
 def split_validation(
     X: np.ndarray,
-    y: np.ndarray,
     targets: np.ndarray,
+    y: np.ndarray,
     sample_weight: np.ndarray | None,
     *,
     fraction: float,
     stratify: np.ndarray | None,
     random_state: np.random.RandomState,
-    dtype: str,
     fallback: bool = False,
 ) -> tuple:
-    """Hold out ``fraction`` of the rows, stratified by class when ``stratify`` is given.
+    """Hold out ``fraction`` of the rows, stratified by ``stratify`` when given.
 
-    A stratified split the classes do not allow raises scikit-learn's ValueError ("The least
-    populated classes in y have only 1 member..."), unless ``fallback``: then the split is
-    random, with a UserWarning.
+    A class with a single row cannot be on both sides: that raises scikit-learn's error
+    ("The least populated classes in y have only 1 member..."), unless ``fallback``, which
+    splits at random instead (with a UserWarning). A stratified split that fails for
+    another reason (fewer held-out rows than classes) is made at random, then checked.
 
     Returns
     -------
-    X_train, targets_train, sample_weight_train, validation
-        ``validation`` is (X_val in ``dtype``, encoded targets, original targets, weights),
-        as :class:`EpochMonitor` takes it.
+    train, held_out : tuple
+        (X, encoded targets, original targets, sample weights or None) of each side.
+
+    Raises
+    ------
+    ValueError
+        Before any training, when the validation side would hold fewer than 2 rows, the
+        training side none, the training side would miss a class, or a class has a single
+        row (without ``fallback``); the message gives the number of rows on each side.
     """
     arrays = [X, targets, y] + ([] if sample_weight is None else [sample_weight])
     options = {"random_state": random_state, "test_size": fraction}
+    n_val = int(np.ceil(fraction * X.shape[0]))
     try:
-        parts = train_test_split(*arrays, stratify=stratify, **options)
+        try:
+            parts = train_test_split(*arrays, stratify=stratify, **options)
+        except ValueError as error:
+            if stratify is None:
+                raise
+            if _smallest_class(stratify) < 2:  # cannot be on both sides
+                if not fallback:
+                    raise
+                warnings.warn(
+                    f"A stratified validation split is impossible ({error}); splitting at random.",
+                    UserWarning,
+                    stacklevel=5,
+                )
+            parts = train_test_split(*arrays, **options)
     except ValueError as error:
-        impossible = stratify is not None and np.unique(stratify, return_counts=True)[1].min() < 2
-        if not impossible:  # fewer held-out rows than classes
-            if math.ceil(fraction * X.shape[0]) < 2:
-                raise ValueError(_TOO_SMALL) from error
-            raise
-        if not fallback:  # a class too small to appear on both sides: scikit-learn's error
-            raise
-        warnings.warn(
-            f"A stratified validation split is impossible ({error}); splitting at random.",
-            UserWarning,
-            stacklevel=5,
-        )
-        parts = train_test_split(*arrays, **options)
+        lead = "The training set would be empty" if n_val >= X.shape[0] else "Cannot split"
+        raise _split_error(lead, fraction, X.shape[0] - n_val, n_val, str(error)) from error
     train, held_out = parts[0::2], parts[1::2]
-    if held_out[0].shape[0] < 2:
-        raise ValueError(_TOO_SMALL)
+    n_train, n_val = train[0].shape[0], held_out[0].shape[0]
+    if n_val < 2:
+        raise _split_error(
+            "The validation set is too small", fraction, n_train, n_val, "it needs at least 2"
+        )
+    if stratify is not None:
+        missing = np.setdiff1d(np.unique(y), np.unique(train[2]))
+        if missing.size:
+            raise _split_error(
+                "A class would be missing from the training set",
+                fraction,
+                n_train,
+                n_val,
+                f"no row of class {missing.tolist()} would be left to train on",
+            )
     weighted = sample_weight is not None
-    validation = (
-        np.ascontiguousarray(held_out[0], dtype=dtype),
-        held_out[1],
-        held_out[2],
-        held_out[3] if weighted else None,
+    return (
+        (train[0], train[1], train[2], train[3] if weighted else None),
+        (held_out[0], held_out[1], held_out[2], held_out[3] if weighted else None),
     )
-    return train[0], train[1], train[3] if weighted else None, validation
+
+
+def _smallest_class(stratify: np.ndarray) -> int:
+    """The number of rows of the rarest class (``stratify``: labels, or one encoded column)."""
+    labels = stratify if stratify.ndim == 1 else stratify[:, 0]
+    return int(np.unique(labels, return_counts=True)[1].min())
+
+
+def _split_error(lead: str, fraction: float, n_train: int, n_val: int, detail: str) -> ValueError:
+    return ValueError(
+        f"{lead}: early_stopping holds out validation_fraction="
+        f"{fraction:g} of {n_train + n_val} rows, {n_val} for validation and {n_train} for "
+        f"training ({detail}). Increase 'validation_fraction' or the size of your dataset, "
+        "or set early_stopping=False."
+    )
 
 
 def batch_size_for(batch_size: int | str, n_train: int, batch_norm: bool) -> int:

@@ -107,9 +107,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     init : str, callable or None, default None
         Initialiser of the weights (``retroprop.nn.init``: "he_normal", "xavier_uniform",
         ...; the biases then start at 0); "course" is retroprop's own default (He normal
-        before a ReLU-family activation, Glorot normal otherwise). None is scikit-learn's: weights and biases from
-        U(-b, b), b = sqrt(factor / (fan_in + fan_out)), factor 2 for "logistic" and 6
-        otherwise, drawn from ``random_state`` as scikit-learn draws them.
+        before a ReLU-family activation, Glorot normal otherwise). None is scikit-learn's:
+        weights and biases from U(-b, b), b = sqrt(factor / (fan_in + fan_out)), factor 2
+        for "logistic" and 6 otherwise, drawn from ``random_state`` as scikit-learn draws
+        them.
     dropout : float, default 0.0
         Dropout probability after each hidden activation.
     batch_norm : bool, default False
@@ -297,7 +298,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             X,
             y,
             multi_output=True,
-            dtype=(np.float64, np.float32),
+            dtype=self._input_dtype(reset),
             accept_sparse=["csr", "csc"],
             reset=reset,
         )

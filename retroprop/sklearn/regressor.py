@@ -163,7 +163,7 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
             y,
             multi_output=True,
             y_numeric=True,
-            dtype=(np.float64, np.float32),
+            dtype=self._input_dtype(reset),
             accept_sparse=["csr", "csc"],
             reset=reset,
         )

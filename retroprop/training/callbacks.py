@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from retroprop.training.fit import Trainer
+    from retroprop.training.trainer import Trainer
 
 __all__ = ["Callback", "StopAtLoss", "EarlyStopping", "LRScheduler"]
 

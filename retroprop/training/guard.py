@@ -39,7 +39,7 @@ def first_bad_layer(model: Any, batch: np.ndarray | None = None) -> str | None:
 
     Layers are named by their index in the model (``model[i]``) when it is a ``Sequential``.
     """
-    from retroprop.grad_mode import no_grad
+    from retroprop.nn.inference import evaluating
     from retroprop.tensor import Tensor
 
     layers = list(model) if hasattr(model, "__iter__") else [model]
@@ -53,21 +53,16 @@ def first_bad_layer(model: Any, batch: np.ndarray | None = None) -> str | None:
     if batch is None:
         return None
     largest, largest_label = 0.0, ""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            value = Tensor(batch)
-            for index, module in enumerate(layers):
-                value = module(value)
-                label = f"layer {index} ({_layer_label(module)})"
-                if not np.isfinite(value.data).all():
-                    return f"the output of {label}"
-                magnitude = float(np.abs(value.data).max()) if value.data.size else 0.0
-                if magnitude > largest:
-                    largest, largest_label = magnitude, label
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        value = Tensor(batch)
+        for index, module in enumerate(layers):
+            value = module(value)
+            label = f"layer {index} ({_layer_label(module)})"
+            if not np.isfinite(value.data).all():
+                return f"the output of {label}"
+            magnitude = float(np.abs(value.data).max()) if value.data.size else 0.0
+            if magnitude > largest:
+                largest, largest_label = magnitude, label
     return f"{_FINITE}the largest, {largest:.3g}, comes from {largest_label}"
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-import retroprop.nn.functional as F
+from retroprop.nn.functional import LOSSES
 from retroprop.tensor import Tensor
 
-__all__ = ["Objective", "resolve_loss", "resolve_metric", "LOSSES", "METRICS"]
+__all__ = ["Objective", "resolve_loss", "resolve_metric", "r2_score", "LOSSES", "METRICS"]
 
 
 @dataclass(frozen=True)
@@ -88,54 +88,78 @@ def _class_labels(y: np.ndarray, classes: int) -> np.ndarray:
     return labels
 
 
-LOSSES: dict[str, Objective] = {
-    "mse": Objective("mse", F.mse_loss, "regression", "value"),
-    "pseudo_mse": Objective("pseudo_mse", F.pseudo_mse_loss, "regression", "value"),
-    "binary_cross_entropy": Objective(
-        "binary_cross_entropy", F.binary_cross_entropy, "binary", "probability"
-    ),
-    "binary_cross_entropy_with_logits": Objective(
-        "binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, "binary", "logit"
-    ),
-    "cross_entropy": Objective("cross_entropy", F.cross_entropy, "multiclass", "logit"),
-}
-_ALIASES = {
-    "bce": "binary_cross_entropy",
-    "bce_with_logits": "binary_cross_entropy_with_logits",
-    "mean_squared_error": "mse",
-    "categorical_cross_entropy": "cross_entropy",
-}
-
-
 def resolve_loss(loss: str | Callable[..., Tensor]) -> Objective:
-    """An :class:`Objective` from a loss name or a callable ``loss(output, target)``."""
+    """An :class:`Objective` from a registered loss name (:data:`LOSSES`) or a callable.
+
+    A callable ``loss(output, target)`` is taken as a regression loss on the raw output.
+
+    Raises
+    ------
+    ValueError
+        For a name that no loss registered (``retroprop.nn.functional.register_loss``).
+    """
     if callable(loss):
         name = getattr(loss, "__name__", type(loss).__name__)
         return Objective(name, loss, "regression", "value")
-    key = _ALIASES.get(loss, loss)
-    if key not in LOSSES:
+    if loss not in LOSSES:
         raise ValueError(
             f"unknown loss {loss!r}; choose one of {sorted(LOSSES)} or pass a callable"
         )
-    return LOSSES[key]
+    spec = LOSSES[loss]
+    return Objective(LOSSES.canonical(loss), spec.function, spec.task, spec.output)
 
 
-def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(np.mean(y_true.reshape(y_pred.shape) == y_pred))
+def _row_average(values: np.ndarray, sample_weight: np.ndarray | None) -> float:
+    """The mean of ``values``; with weights, the weighted mean of each row's mean."""
+    if sample_weight is None:
+        return float(np.mean(values))
+    per_row = values.reshape(values.shape[0], -1).mean(axis=1)
+    return float(np.average(per_row, weights=sample_weight))
 
 
-def _mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(np.mean(np.abs(y_true.reshape(y_pred.shape) - y_pred)))
+def _accuracy(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: Any = None) -> float:
+    return _row_average(y_true.reshape(y_pred.shape) == y_pred, sample_weight)
 
 
-def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(np.mean((y_true.reshape(y_pred.shape) - y_pred) ** 2))
+def _mae(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: Any = None) -> float:
+    return _row_average(np.abs(y_true.reshape(y_pred.shape) - y_pred), sample_weight)
 
 
-def _r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    y_true = y_true.reshape(y_pred.shape).astype(np.float64)
-    residual = np.sum((y_true - y_pred) ** 2)
-    total = np.sum((y_true - y_true.mean(axis=0)) ** 2)
+def _mse(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: Any = None) -> float:
+    return _row_average((y_true.reshape(y_pred.shape) - y_pred) ** 2, sample_weight)
+
+
+def r2_score(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+    """The coefficient of determination R^2 = 1 - SS_res / SS_tot, over every output at once.
+
+    SS_res = sum_i w_i ||y_i - y_hat_i||^2 and SS_tot = sum_i w_i ||y_i - y_bar||^2 (w_i = 1
+    without weights, y_bar the weighted mean of each output). A constant target (SS_tot = 0)
+    gives 0.0. This is the one R^2 of retroprop: ``fit``'s "r2" metric and the command line's.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> r2_score(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
+    0.5
+    """
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    y_true = np.asarray(y_true).reshape(y_pred.shape).astype(np.float64)
+    if sample_weight is None:
+        residual = np.sum((y_true - y_pred) ** 2)
+        total = np.sum((y_true - y_true.mean(axis=0)) ** 2)
+    else:
+        w = np.asarray(sample_weight, dtype=np.float64).reshape((-1,) + (1,) * (y_true.ndim - 1))
+        mean = np.sum(w * y_true, axis=0) / np.sum(w)
+        residual = np.sum(w * (y_true - y_pred) ** 2)
+        total = np.sum(w * (y_true - mean) ** 2)
     return float(1.0 - residual / total) if total > 0 else 0.0
 
 
@@ -143,7 +167,7 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "accuracy": _accuracy,
     "mae": _mae,
     "mse": _mse,
-    "r2": _r2,
+    "r2": r2_score,
 }
 
 

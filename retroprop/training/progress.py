@@ -1,4 +1,10 @@
-"""The progress bar within an epoch: shown only once the epoch has proved long."""
+"""Progress bars: the one tqdm bar every part of retroprop shows (on stderr).
+
+:class:`ProgressBar` appears only once its work has proved long (``show_after`` seconds) and
+is removed when closed; without tqdm installed, nothing is shown. ``fit`` shows one within a
+long epoch (:class:`EpochProgress`); the command line shows one over the epochs
+(``retroprop.cli.progress.EpochBar``).
+"""
 
 from __future__ import annotations
 
@@ -6,31 +12,59 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["EpochProgress"]
+__all__ = ["ProgressBar", "EpochProgress", "SHOW_AFTER_SECONDS"]
 
 SHOW_AFTER_SECONDS = 1.0
 
 
-class EpochProgress:
-    """A tqdm bar that appears after ``SHOW_AFTER_SECONDS`` of an epoch, with the batch loss.
+class ProgressBar:
+    """A tqdm bar over ``total`` steps, drawn once ``show_after`` seconds have passed.
 
-    Short epochs print only their summary line; long ones get a live bar (on stderr) that is
-    removed when the epoch ends. Without tqdm installed, nothing is shown.
+    Parameters
+    ----------
+    total : int
+        Steps in all.
+    desc, unit : str
+        tqdm's label and unit.
+    enabled : bool, default True
+        False: show nothing.
+    show_after : float, default 0.0
+        Seconds before the bar may appear (0: at the first update; a bar is never drawn at
+        its last step, when there is nothing left to wait for).
+    stream : file, optional
+        Where to draw (default: stderr).
+
+    Examples
+    --------
+    >>> bar = ProgressBar(3, "Training", "epoch", enabled=False)
+    >>> bar.update(1, loss="0.5"); bar.close(); bar.bar is None
+    True
     """
 
-    def __init__(self, total: int, epoch: int, verbose: int) -> None:
+    def __init__(
+        self,
+        total: int,
+        desc: str,
+        unit: str,
+        *,
+        enabled: bool = True,
+        show_after: float = 0.0,
+        stream: Any = None,
+    ) -> None:
         self.total = total
-        self.epoch = epoch
-        self.enabled = bool(verbose) and total > 1
+        self.desc, self.unit = desc, unit
+        self.enabled = enabled
+        self.show_after = show_after
+        self.stream = stream
         self.started = time.perf_counter()
         self.bar: Any = None
 
-    def update(self, batch: int, loss: float) -> None:
-        """Record that ``batch`` (1-based) is done with this loss."""
+    def update(self, done: int, **postfix: str) -> None:
+        """Record that ``done`` (1-based) steps are finished; show ``postfix`` beside the bar."""
         if not self.enabled:
             return
         if self.bar is None:
-            if time.perf_counter() - self.started < SHOW_AFTER_SECONDS or batch >= self.total:
+            if time.perf_counter() - self.started < self.show_after or done >= self.total:
                 return
             try:
                 from tqdm.auto import tqdm
@@ -39,19 +73,41 @@ class EpochProgress:
                 return
             self.bar = tqdm(
                 total=self.total,
-                initial=batch,
-                desc=f"Epoch {self.epoch}",
+                initial=done,
+                desc=self.desc,
                 leave=False,
-                unit="batch",
-                file=sys.stderr,
+                unit=self.unit,
+                file=sys.stderr if self.stream is None else self.stream,
                 mininterval=0.2,
             )
         else:
-            self.bar.update(1)
-        self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+            self.bar.update(done - self.bar.n)
+        self.bar.set_postfix(postfix, refresh=False)
 
     def close(self) -> None:
         """Remove the bar (if it appeared)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class EpochProgress(ProgressBar):
+    """The bar within one epoch of ``fit``, over its batches, with the batch loss.
+
+    Short epochs print only their summary line; long ones (over ``SHOW_AFTER_SECONDS``) get a
+    live bar that is removed when the epoch ends.
+    """
+
+    def __init__(self, total: int, epoch: int, verbose: int) -> None:
+        super().__init__(
+            total,
+            f"Epoch {epoch}",
+            "batch",
+            enabled=bool(verbose) and total > 1,
+            show_after=SHOW_AFTER_SECONDS,
+        )
+        self.epoch = epoch
+
+    def update(self, batch: int, loss: float) -> None:  # type: ignore[override]
+        """Record that ``batch`` (1-based) is done with this loss."""
+        super().update(batch, loss=f"{loss:.4f}")

@@ -1,19 +1,31 @@
-"""Gradient flow during ``retroprop train``: ``retroprop.diagnostics.Diagnostics`` wired in.
+"""The "Gradient flow" panel, whole: the recorder wired into training, its summary, its section.
 
-The callback samples one training batch in ``every`` and records, per layer, the norm of the
-back-propagated gradient dJ/dz, the fractions of dead and saturated units and the relative size
-of the update. After the run its figure and a per-layer table go into the report's "Gradient
-flow" section, and any problem it found (vanishing or exploding gradient, dead or saturated
-units) is printed with the course's remedy.
+During training a ``retroprop.diagnostics.Diagnostics`` callback samples one batch in
+``every`` and records, per layer, the norm of the back-propagated gradient dJ/dz, the fractions
+of dead and saturated units and the relative size of the update. After the run,
+:func:`summarise` turns it into a figure, a per-layer table and the problems found (vanishing
+or exploding gradient, dead or saturated units, with the course's remedy); the CLI prints the
+problems, and :func:`gradient_flow_panel` shows the rest in the report.
 """
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["make_callback", "GradientFlow", "summarise"]
+from retroprop.report.record import RunRecord
+from retroprop.report.sections import Section, image
+
+__all__ = ["make_callback", "GradientFlow", "summarise", "gradient_flow_panel"]
 
 SAMPLES = 100  # sampled batches per run, at most
+
+NOTE = (
+    "Per layer, sampled during training: the norm of the back-propagated gradient dJ/dz (it "
+    "should stay of a similar size from layer to layer; shrinking toward the input is the "
+    "vanishing gradient), and the fractions of dead and saturated units."
+)
 
 
 def make_callback(total_batches: int) -> Any:
@@ -26,6 +38,7 @@ def make_callback(total_batches: int) -> Any:
     return Diagnostics(every=max(1, total_batches // SAMPLES), warn=False)
 
 
+@dataclass(frozen=True)
 class GradientFlow:
     """What the report and the terminal show of a ``Diagnostics`` run.
 
@@ -37,10 +50,9 @@ class GradientFlow:
     problems : list of str
     """
 
-    def __init__(self, figure_png: bytes | None, table: str | None, problems: list[str]) -> None:
-        self.figure_png = figure_png
-        self.table = table
-        self.problems = problems
+    figure_png: bytes | None = None
+    table: str | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 def _cell(value: Any, form: str) -> str:
@@ -50,7 +62,7 @@ def _cell(value: Any, form: str) -> str:
 def summarise(callback: Any) -> GradientFlow:
     """The figure (PNG), the per-layer table and the problems of a finished run."""
     if callback is None or not callback.records:
-        return GradientFlow(None, None, [])
+        return GradientFlow()
     from retroprop.diagnostics.plots import format_table
     from retroprop.report.figures import png_bytes
 
@@ -78,3 +90,23 @@ def summarise(callback: Any) -> GradientFlow:
     problems = [str(problem) for problem in callback.problems]
     table += "\n\n" + ("\n".join(problems) if problems else "No problem found.")
     return GradientFlow(png, table, problems)
+
+
+def gradient_flow_panel(record: RunRecord) -> Section | None:
+    """The per-layer gradient figure and table; None when the run recorded neither.
+
+    Examples
+    --------
+    >>> record = RunRecord("t", "done", {}, {}, [], {}, gradient_flow=GradientFlow(table="a<b"))
+    >>> gradient_flow_panel(record).body
+    '<pre>a&lt;b</pre>'
+    """
+    flow = record.gradient_flow
+    if flow is None or (flow.figure_png is None and not flow.table):
+        return None
+    body = ""
+    if flow.figure_png is not None:
+        body += image(flow.figure_png, "per-layer gradient statistics")
+    if flow.table:
+        body += f"<pre>{html.escape(flow.table)}</pre>"
+    return Section("gradient-flow", "Gradient flow", body, NOTE)

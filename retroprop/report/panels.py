@@ -1,0 +1,106 @@
+"""The report's panels: each one small function from a :class:`RunRecord` to a section.
+
+A panel returns None when it does not apply to the run (no curves without epochs, no network
+without a model, ...). The report shows the sections of :data:`PANELS` in order; to add one,
+write a function ``(record) -> Section | None`` and put it in that list.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from retroprop.report.gradient_flow import gradient_flow_panel
+from retroprop.report.record import RunRecord
+from retroprop.report.sections import Section, image, metrics_table, settings_table
+
+__all__ = ["Panel", "PANELS"]
+
+Panel = Callable[[RunRecord], Section | None]
+
+CURVES_NOTE = (
+    "Per epoch: the training loss is the mean over the epoch's batches (with dropout active); "
+    "the validation loss is computed after the epoch in eval mode."
+)
+BOUNDARY_NOTE = (
+    "Background: the model's prediction over the plane; circles: training rows (white edge) "
+    "and held-out rows (black edge)."
+)
+
+
+def results_panel(record: RunRecord) -> Section:
+    """The final loss and metrics, one row per split."""
+    return Section("results", "Results", metrics_table(record.metrics))
+
+
+def settings_panel(record: RunRecord) -> Section:
+    """The run's options."""
+    return Section("settings", "Settings", settings_table(record.settings))
+
+
+def curves_panel(record: RunRecord) -> Section | None:
+    """Loss (and accuracy or R²) per epoch; None before the first epoch ended."""
+    if not record.epochs:
+        return None
+    from retroprop.report.figures import training_curves
+
+    history = record.history
+    metric = "accuracy" if record.classification else ("r2" if "r2" in history else None)
+    png = training_curves(history, record.epochs, metric, record.best_epoch, record.loss_name)
+    return Section(
+        "curves", "Training curves", image(png, "loss and metric per epoch"), CURVES_NOTE
+    )
+
+
+def _evaluation_image(record: RunRecord) -> str | None:
+    from retroprop.report import figures
+
+    evaluation = record.evaluation
+    if evaluation is None:
+        return None
+    if record.classification:
+        title = f"Confusion matrix ({evaluation.split})"
+        png = figures.confusion_matrix(
+            evaluation.y_true, evaluation.y_pred, record.class_names, title
+        )
+        return image(png, "confusion matrix")
+    title = f"Predicted vs true ({evaluation.split})"
+    png = figures.predicted_vs_true(evaluation.y_true, evaluation.y_pred, title, record.target_name)
+    return image(png, "predicted against true values")
+
+
+def predictions_panel(record: RunRecord) -> Section | None:
+    """The decision boundary (2-D data) and the confusion matrix or predicted-vs-true plot."""
+    from retroprop.report.figures import decision_boundary
+
+    row = []
+    if record.boundary is not None:
+        row.append(image(decision_boundary(record.boundary), "decision boundary"))
+    evaluation = _evaluation_image(record)
+    if evaluation is not None:
+        row.append(evaluation)
+    if not row:
+        return None
+    note = BOUNDARY_NOTE if record.boundary is not None else ""
+    return Section("predictions", "Predictions", f'<div class="grid">{"".join(row)}</div>', note)
+
+
+def network_panel(record: RunRecord) -> Section | None:
+    """The network as the course draws it, and its summary table."""
+    if record.model is None:
+        return None
+    from retroprop.report.network import network_diagram
+
+    summary = html.escape(str(record.model.summary(print_table=False)))
+    body = image(network_diagram(record.model), "the network") + f"<pre>{summary}</pre>"
+    return Section("network", "Network", body)
+
+
+PANELS: list[Panel] = [
+    results_panel,
+    settings_panel,
+    curves_panel,
+    predictions_panel,
+    network_panel,
+    gradient_flow_panel,
+]
