@@ -27,10 +27,11 @@ from retroprop.nn.container import mlp
 from retroprop.nn.inference import predict
 from retroprop.nn.linear import Linear
 from retroprop.random import using_generator
+from retroprop.sklearn._divergence import after_divergence
 from retroprop.sklearn._init import sklearn_glorot_uniform_
-from retroprop.sklearn._lbfgs import LbfgsObjective, fit_lbfgs
+from retroprop.sklearn._lbfgs import LBFGS, fit_estimator_lbfgs
 from retroprop.sklearn._predictor import float64_copy
-from retroprop.sklearn._sparse import is_sparse, row_numbers, sparse_forward, sparse_network
+from retroprop.sklearn._sparse import is_sparse, network_and_inputs, sparse_forward
 from retroprop.sklearn._training import (
     EpochMonitor,
     EstimatorLoss,
@@ -43,24 +44,15 @@ from retroprop.training.guard import DivergenceError
 from retroprop.training.objectives import Objective
 from retroprop.training.trainer import Trainer
 
-__all__ = ["BaseMLP", "ACTIVATIONS", "SOLVERS", "init_arguments", "FitDivergedError"]
+__all__ = ["BaseMLP", "ACTIVATIONS", "SOLVERS", "init_arguments"]
 
 # Derived from the registries (live): scikit-learn's "logistic" is an alias of "sigmoid".
 ACTIVATIONS = HIDDEN_ACTIVATIONS  # name -> the activation's registered name
 SOLVERS = optim.OPTIMIZER_CLASSES  # name -> optimiser class
 INITS = nn_init.INITIALIZERS.view()  # names and aliases
 _SEED_LIMIT = np.iinfo(np.int32).max
-# scikit-learn's full-batch solver (retroprop.sklearn._lbfgs), not an optimiser class.
-LBFGS = "lbfgs"
 # init="course": retroprop's default of nn.mlp (He before the ReLU family, Glorot otherwise).
 COURSE_INIT = "course"
-
-
-class FitDivergedError(DivergenceError, ValueError):
-    """A fit whose weights became NaN or inf: a ValueError as scikit-learn raises it.
-
-    ``GridSearchCV`` and ``cross_validate`` treat it like any failed fit (``error_score``).
-    """
 
 
 class BaseMLP(BaseEstimator):
@@ -251,14 +243,14 @@ class BaseMLP(BaseEstimator):
             raise ValueError(self._architecture_change(architecture))
         self._start_tracking()
         if self.solver == LBFGS:
-            return self._fit_lbfgs(X, y, sample_weight, kind)
+            return fit_estimator_lbfgs(self, X, y, sample_weight, kind)
         trainer, monitor = self._trainer(
             X, y, sample_weight, kind, random_state, incremental, user_callbacks
         )
         try:
             self.history_ = trainer.run()
         except DivergenceError as error:
-            self._diverged(error, with_validation=trainer.validation is not None)
+            after_divergence(self, error, with_validation=trainer.validation is not None)
             return self
         finally:
             self.model_.zero_grad()
@@ -294,11 +286,7 @@ class BaseMLP(BaseEstimator):
         return user_callbacks
 
     def _input_dtype(self, reset: bool) -> Any:
-        """What validate_data casts X to: ``dtype``, the trained network's, or X's float.
-
-        None follows X as scikit-learn does (float32 stays float32, the rest becomes
-        float64); a network already trained (warm_start, partial_fit) keeps its dtype.
-        """
+        """What validate_data casts X to: ``dtype``, the trained network's, or X's float."""
         if self.dtype is not None:
             return np.dtype(self.dtype)
         if not reset:
@@ -308,72 +296,6 @@ class BaseMLP(BaseEstimator):
     def _stratify_fallback(self) -> bool:
         """Whether an impossible stratified split falls back to a random one (classifier)."""
         return False
-
-    def _network_and_inputs(self, X: Any) -> tuple[Any, np.ndarray]:
-        """The network to train and what it takes: ``model_`` and X, or for a sparse X a
-        network fed by row numbers (sharing ``model_``'s parameters) and those numbers."""
-        if not is_sparse(X):
-            return self.model_, X
-        return sparse_network(self.model_, X), row_numbers(X.shape[0], self._architecture[4])
-
-    def _diverged(self, error: DivergenceError, with_validation: bool) -> None:
-        """A diverged fit: without validation, scikit-learn's error; with it, NaN and go on.
-
-        With early stopping (as scikit-learn's ``test_mlp_diverging_loss`` asks) the epoch
-        that diverged gets a NaN validation loss and score, the weights of the best
-        validation epoch are kept and a ConvergenceWarning says so.
-
-        Raises
-        ------
-        FitDivergedError
-            Without a validation set.
-        """
-        if not with_validation:
-            raise FitDivergedError(
-                "Solver produced non-finite parameter weights. The input data may contain "
-                f"large values and need to be preprocessed. retroprop: {error}"
-            ) from error
-        self.validation_loss_curve_.append(float("nan"))
-        self.validation_scores_.append(float("nan"))
-        warnings.warn(
-            f"Training diverged and stopped: {error} The weights of the best validation "
-            "epoch are kept.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-
-    def _fit_lbfgs(
-        self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None, kind: str
-    ) -> BaseMLP:
-        """Train with L-BFGS-B on all the rows (retroprop.sklearn._lbfgs); no validation split."""
-        network, inputs = self._network_and_inputs(X)
-        weight_scale = 1.0 if sample_weight is None else float(np.mean(sample_weight))
-        objective = LbfgsObjective(
-            network.train(),
-            np.ascontiguousarray(inputs),
-            self._encode_targets(y).astype(self._architecture[4]),
-            EstimatorLoss(kind, self.model_, self.alpha, weight_scale),
-            sample_weight,
-        )
-        try:
-            self.n_iter_, self.loss_ = fit_lbfgs(
-                objective,
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
-                verbose=bool(self.verbose),
-            )
-        finally:
-            self.model_.zero_grad()
-            self.model_.eval()
-        self.t_ += inputs.shape[0]
-        self.loss_curve_.append(self.loss_)
-        if not all(np.isfinite(p.data).all() for p in self.model_.parameters()):
-            raise FitDivergedError(
-                "Solver produced non-finite parameter weights. The input data may contain "
-                "large values and need to be preprocessed."
-            )
-        return self
 
     def _trainer(
         self,
@@ -391,7 +313,7 @@ class BaseMLP(BaseEstimator):
         """
         dtype = np.dtype(self._architecture[4])
         targets = self._encode_targets(y).astype(dtype)
-        network, X = self._network_and_inputs(X)
+        network, X = network_and_inputs(self.model_, X, self._architecture[4])
         train = (X, targets, y, sample_weight)
         held_out = None
         if self.early_stopping:
@@ -412,7 +334,7 @@ class BaseMLP(BaseEstimator):
                     "split; give some of them a non-zero weight"
                 )
         validation = None if held_out is None else _dataset(held_out, dtype, weights_dtype=None)
-        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
+        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale, network=network)
         monitor = EpochMonitor(self, X.shape[0], None if held_out is None else held_out[2:])
         trainer = Trainer(
             network,
@@ -574,18 +496,3 @@ def _dataset(part: tuple, dtype: np.dtype, weights_dtype: np.dtype | None) -> Da
     if weights is not None and weights_dtype is not None:
         weights = weights.astype(weights_dtype)
     return Dataset(np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(targets), weights)
-
-
-def stochastic_solver(estimator: BaseMLP) -> bool:
-    """Whether ``partial_fit`` is available: not for the full-batch "lbfgs" (scikit-learn's rule).
-
-    Raises
-    ------
-    AttributeError
-        For solver="lbfgs", so that ``hasattr(estimator, "partial_fit")`` is False.
-    """
-    if estimator.solver == LBFGS:
-        raise AttributeError(
-            f"partial_fit is only available for stochastic optimizers. {LBFGS!r} is not stochastic."
-        )
-    return True

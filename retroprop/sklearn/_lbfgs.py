@@ -17,9 +17,29 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.sklearn._divergence import check_finite_weights
+from retroprop.sklearn._sparse import network_and_inputs
+from retroprop.sklearn._training import EstimatorLoss
 from retroprop.tensor import Tensor
 
-__all__ = ["LbfgsObjective", "fit_lbfgs"]
+__all__ = ["LBFGS", "LbfgsObjective", "fit_lbfgs", "fit_estimator_lbfgs", "stochastic_solver"]
+
+LBFGS = "lbfgs"  # the solver's name; it is not an optimiser class of retroprop.optim
+
+
+def stochastic_solver(estimator: Any) -> bool:
+    """Whether ``partial_fit`` is available: not for the full-batch "lbfgs" (scikit-learn's rule).
+
+    Raises
+    ------
+    AttributeError
+        For solver="lbfgs", so that ``hasattr(estimator, "partial_fit")`` is False.
+    """
+    if estimator.solver == LBFGS:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. {LBFGS!r} is not stochastic."
+        )
+    return True
 
 
 class LbfgsObjective:
@@ -122,3 +142,43 @@ def fit_lbfgs(
     objective.unpack(result.x)
     n_iter = _check_optimize_result("lbfgs", result, max_iter)
     return n_iter, float(result.fun)
+
+
+def fit_estimator_lbfgs(
+    estimator: Any, X: Any, y: np.ndarray, sample_weight: np.ndarray | None, kind: str
+) -> Any:
+    """Train ``estimator.model_`` with L-BFGS-B on all the rows (no validation split).
+
+    Sets ``n_iter_``, ``loss_`` (appended to ``loss_curve_``) and ``t_``, as scikit-learn's
+    ``_fit_lbfgs``. Returns the estimator.
+
+    Raises
+    ------
+    FitDivergedError
+        When the solution holds NaN or inf.
+    """
+    model, dtype = estimator.model_, estimator._architecture[4]
+    network, inputs = network_and_inputs(model, X, dtype)
+    weight_scale = 1.0 if sample_weight is None else float(np.mean(sample_weight))
+    objective = LbfgsObjective(
+        network.train(),
+        np.ascontiguousarray(inputs),
+        estimator._encode_targets(y).astype(dtype),
+        EstimatorLoss(kind, model, estimator.alpha, weight_scale, network=network),
+        sample_weight,
+    )
+    try:
+        estimator.n_iter_, estimator.loss_ = fit_lbfgs(
+            objective,
+            max_iter=estimator.max_iter,
+            max_fun=estimator.max_fun,
+            tol=estimator.tol,
+            verbose=bool(estimator.verbose),
+        )
+    finally:
+        model.zero_grad()
+        model.eval()
+    estimator.t_ += inputs.shape[0]
+    estimator.loss_curve_.append(estimator.loss_)
+    check_finite_weights(model)
+    return estimator

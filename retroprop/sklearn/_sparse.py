@@ -32,6 +32,7 @@ __all__ = [
     "is_sparse",
     "row_numbers",
     "sparse_network",
+    "network_and_inputs",
     "sparse_forward",
 ]
 
@@ -112,6 +113,14 @@ def sparse_network(model: Sequential, matrix: Any) -> Sequential:
     """``model`` with its first Linear fed by row numbers of ``matrix`` (shared parameters)."""
     layers = list(model)
     return Sequential(SparseRowsLinear(layers[0], matrix), *layers[1:]).train(model.training)
+
+
+def network_and_inputs(model: Sequential, X: Any, dtype: Any) -> tuple[Any, np.ndarray]:
+    """The network to train and what it takes: ``model`` and X, or for a sparse X a network
+    fed by row numbers (sharing ``model``'s parameters) and those numbers in ``dtype``."""
+    if not is_sparse(X):
+        return model, X
+    return sparse_network(model, X), row_numbers(X.shape[0], dtype)
 
 
 def sparse_forward(model: Sequential, X: Any) -> np.ndarray:

@@ -86,13 +86,24 @@ class EstimatorLoss:
         The L2 coefficient.
     weight_scale : float, default 1.0
         The mean sample weight of the training rows.
+    network : Module, optional
+        The module that is trained and validated, when it is not ``model`` itself (a sparse
+        X's network around ``model``'s layers): its mode selects the penalty.
     """
 
-    def __init__(self, kind: str, model: Any, alpha: float, weight_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        kind: str,
+        model: Any,
+        alpha: float,
+        weight_scale: float = 1.0,
+        network: Any = None,
+    ) -> None:
         if kind not in LOSS_KINDS:
             raise ValueError(f"EstimatorLoss: kind must be one of {LOSS_KINDS}, got {kind!r}")
         self.kind = kind
         self.model = model
+        self.network = model if network is None else network
         self.weights = [m.weight for m in model.modules() if isinstance(m, Linear)]
         self.alpha = float(alpha)
         self.weight_scale = float(weight_scale)
@@ -118,7 +129,7 @@ class EstimatorLoss:
 
     def __call__(self, output: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         loss = self.data_loss(output, target, reduction)
-        if self.alpha and self.weights and self.model.training:
+        if self.alpha and self.weights and self.network.training:
             n_rows = output.shape[0]
             if reduction == "sum":
                 scale = self.alpha

@@ -19,7 +19,8 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from retroprop.sklearn._base import BaseMLP, init_arguments, stochastic_solver
+from retroprop.sklearn._base import BaseMLP, init_arguments
+from retroprop.sklearn._lbfgs import stochastic_solver
 
 __all__ = ["MLPClassifier"]
 

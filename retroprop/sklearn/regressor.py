@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from retroprop.sklearn._base import BaseMLP, init_arguments, stochastic_solver
+from retroprop.sklearn._base import BaseMLP, init_arguments
+from retroprop.sklearn._lbfgs import stochastic_solver
 from retroprop.sklearn._poisson import check_poisson_targets
 
 __all__ = ["MLPRegressor"]
