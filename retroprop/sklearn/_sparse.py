@@ -4,11 +4,12 @@ Only the first layer sees X. Its product z = X @ W + b and its weight gradient
 dJ/dW = X^T delta are computed by scipy.sparse (:class:`SparseMatmul`); X gets no gradient,
 and everything after the first layer is dense, as scikit-learn does it.
 
-``retroprop.fit`` batches dense arrays, so a sparse X is handed to it as one column of row
-numbers: :func:`sparse_network` puts a :class:`SparseRowsLinear` in front of the estimator's
-network, which takes a batch of row numbers, gathers those rows of the sparse matrix and
-multiplies. It shares the first Linear's parameters and carries the same ``state_dict`` keys,
-so the optimiser, early stopping and saved states see the estimator's own network.
+The training loop (a ``Trainer``) batches dense arrays, so a sparse X is handed to it as one
+column of row numbers: :func:`sparse_network` puts a :class:`SparseRowsLinear` in front of the
+estimator's network, which takes a batch of row numbers, gathers those rows of the sparse
+matrix and multiplies. It shares the first Linear's parameters and carries the same
+``state_dict`` keys, so the optimiser, early stopping and saved states see the estimator's own
+network.
 
 scipy is imported lazily: ``import retroprop`` imports NumPy only.
 """
@@ -36,7 +37,7 @@ __all__ = [
     "sparse_forward",
 ]
 
-# Row numbers travel through ``fit`` in the network's dtype: float32 counts exactly to 2**24.
+# Row numbers travel through the Trainer in the network's dtype: float32 counts exactly to 2**24.
 _EXACT_ROWS = {np.dtype(np.float32): 2**24, np.dtype(np.float64): 2**53}
 
 
@@ -77,7 +78,7 @@ class SparseRowsLinear(Module):
     z = X[rows] @ W + b, shape (batch, out).
     """
 
-    in_features = 1  # what ``fit`` checks X's width against: one column of row numbers
+    in_features = 1  # the width of its input: one column of row numbers
 
     def __init__(self, linear: Linear, matrix: Any) -> None:
         super().__init__()
