@@ -388,6 +388,10 @@ def architecture_shapes(
     """
     if depth > MAX_MODULE_DEPTH:
         raise ModelFileError(f"{path}: {where} nests containers deeper than {MAX_MODULE_DEPTH}")
+    if isinstance(architecture, dict) and set(architecture) == {"ref"}:
+        if not isinstance(architecture["ref"], str):
+            raise ModelFileError(f"{path}: {where}.ref must be a module's dotted name")
+        return {}  # a module used again: its parameters were declared where it first appears
     if not isinstance(architecture, dict) or not isinstance(architecture.get("type"), str):
         raise ModelFileError(f"{path}: {where} must be a module config with a string 'type'")
     kind, shapes = architecture["type"], {}
@@ -412,7 +416,22 @@ def architecture_shapes(
         if architecture.get("track_running_stats", True):
             shapes |= {f"{prefix}running_mean": (width,), f"{prefix}running_var": (width,)}
             shapes[f"{prefix}num_batches_tracked"] = ()
+    if depth == 0:
+        _drop_tied(shapes, architecture.get("tied_parameters", {}), path)
     return shapes
+
+
+def _drop_tied(shapes: dict[str, tuple[int, ...]], tied: Any, path: Path) -> None:
+    """Remove each tied parameter (stored once, under its source's name) from ``shapes``."""
+    if not isinstance(tied, dict):
+        raise ModelFileError(f"{path}: architecture.tied_parameters must be a mapping")
+    for alias, source in tied.items():
+        if alias not in shapes or source not in shapes or shapes[alias] != shapes[source]:
+            raise ModelFileError(
+                f"{path}: architecture.tied_parameters ties {alias!r:.60} to {source!r:.60}, "
+                "which are not two declared parameters of the same shape"
+            )
+        del shapes[alias]
 
 
 def _width(config: dict[str, Any], key: str, path: Path, where: str) -> int:

@@ -7,7 +7,9 @@
 2. walks that order from the loss: each node's ``grad_fn.backward`` turns dJ/d(output) into one
    dJ/d(input) per input, which is summed back to the input's shape if it was broadcast and
    added to what the input's other uses contributed (the course's sum over k);
-3. stores the total in ``.grad`` for the leaves (accumulating, as PyTorch does) and for tensors
+3. before a node's backward, checks that none of the values it saved was changed in place
+   since the forward pass (:mod:`retroprop.version_counter`), and raises if one was;
+4. stores the total in ``.grad`` for the leaves (accumulating, as PyTorch does) and for tensors
    that asked to ``retain_grad()``, and frees each node's saved arrays unless ``retain_graph``.
 """
 
@@ -16,6 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from retroprop.version_counter import CHANGES, check_saved_versions
 
 if TYPE_CHECKING:
     from retroprop.function import Function
@@ -105,6 +109,8 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 node.grad = np.asarray(node.grad + grad)
         if grad_fn is None:
             continue
+        if grad_fn._changes != CHANGES[0] and grad_fn._saved and grad_fn._changes is not None:
+            check_saved_versions(grad_fn, node)  # something changed in place since forward
         input_grads = grad_fn.backward(grad_fn, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
@@ -121,7 +127,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 continue
             if type(input_grad) is not np.ndarray and isinstance(input_grad, np.generic):
                 input_grad = np.asarray(input_grad)  # NumPy turns 0-d results into scalars
-            parent_data = parent.data
+            parent_data = parent._data
             if input_grad.shape != parent_data.shape:
                 input_grad = _unbroadcast(input_grad, parent_data.shape, grad_fn)
             if input_grad.dtype != parent_data.dtype:

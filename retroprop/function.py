@@ -29,6 +29,7 @@ import numpy as np
 
 from retroprop.grad_mode import _GradMode
 from retroprop.tensor import Tensor
+from retroprop.version_counter import CHANGES
 
 __all__ = ["Function", "ShapeError"]
 
@@ -70,6 +71,7 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     parents: tuple[Any, ...]
     _saved: tuple[Any, ...] | None
+    _changes: int | None = None  # the count of in-place changes at forward time
 
     @staticmethod
     def forward(ctx: Function, *arrays: Any, **options: Any) -> Any:
@@ -82,7 +84,11 @@ class Function:
         raise NotImplementedError
 
     def save_for_backward(self, *arrays: Any) -> None:
-        """Keep references (not copies) to arrays the backward pass needs."""
+        """Keep references (not copies) to arrays the backward pass needs.
+
+        Nothing is copied, so ``backward()`` checks that no saved input (or output) was changed
+        in place in between (its ``_version`` moved on): it raises rather than use new values.
+        """
         self._saved = arrays
 
     @property
@@ -127,7 +133,7 @@ class Function:
         needs = []
         for value in inputs:
             if isinstance(value, Tensor):
-                arrays.append(value.data)
+                arrays.append(value._data)
                 needs.append(value.requires_grad)
             else:
                 arrays.append(value)
@@ -143,6 +149,7 @@ class Function:
             data = np.asarray(data)
         if _GradMode.enabled and True in needs:
             ctx.parents = inputs
+            ctx._changes = CHANGES[0]  # backward checks what changed in place since then
             return Tensor._from_op(data, ctx)
         return Tensor._from_op(data, None)
 

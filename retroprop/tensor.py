@@ -14,6 +14,7 @@ weights), as PyTorch does: call ``optimizer.zero_grad()`` (or set ``.grad = None
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retroprop.backend import is_floating
+from retroprop.version_counter import bump_version
 
 if TYPE_CHECKING:
     from retroprop.function import Function
@@ -39,7 +41,7 @@ class Tensor:
     Attributes
     ----------
     data : numpy.ndarray
-        The values (assignable, e.g. for an in-place update under ``no_grad``).
+        The values; assigning them (``t.data = a``, ``p.data -= lr * g``) bumps ``_version``.
     grad : numpy.ndarray or None
         dJ/d(this tensor), same shape and dtype as ``data``; None until a backward pass reaches
         a leaf that requires grad. Accumulates across backward calls.
@@ -47,10 +49,14 @@ class Tensor:
         Whether gradients flow to this tensor.
     grad_fn : Function or None
         The op that produced this tensor (None for a leaf).
+    _version : int
+        In-place changes so far (PyTorch's version counter): :mod:`retroprop.version_counter`.
     """
 
     __slots__ = (
-        "data",
+        "_data",
+        "_version",
+        "_changed_at",
         "grad",
         "requires_grad",
         "grad_fn",
@@ -60,14 +66,14 @@ class Tensor:
     )
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__
 
-    data: np.ndarray
     grad: np.ndarray | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: npt.DTypeLike = None) -> None:
-        self.data = _as_array(data, dtype, requires_grad)
-        if requires_grad and not is_floating(self.data.dtype):
+        self._data = _as_array(data, dtype, requires_grad)
+        self._version = 0
+        if requires_grad and not is_floating(self._data.dtype):
             raise TypeError(
-                f"only floating-point tensors can require grad, got dtype {self.data.dtype}"
+                f"only floating-point tensors can require grad, got dtype {self._data.dtype}"
             )
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -79,7 +85,8 @@ class Tensor:
     def _from_op(cls, data: np.ndarray, grad_fn: Function | None) -> Tensor:
         """Wrap an op's output without validation (the hot path)."""
         out = object.__new__(cls)
-        out.data = data
+        out._data = data
+        out._version = 0
         out.grad = None
         out.requires_grad = grad_fn is not None
         out.grad_fn = grad_fn
@@ -88,25 +95,32 @@ class Tensor:
         return out
 
     # ---------------------------------------------------------------- properties
+    def _set_data(self, array: np.ndarray) -> None:
+        self._data = array
+        bump_version(self)
+
+    # A C getter (attrgetter) keeps reading ``.data`` nearly as fast as a plain attribute.
+    data = property(operator.attrgetter("_data"), _set_data, doc="The values (see the class).")
+
     @property
     def shape(self) -> tuple[int, ...]:
         """The array's shape."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The array's dtype."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._data.size
 
     @property
     def is_leaf(self) -> bool:

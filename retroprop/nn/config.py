@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.nn import sharing
 from retroprop.nn.module import Module
 from retroprop.random import using_generator
 from retroprop.registry import Registry
@@ -83,7 +84,19 @@ def module_to_config(module: Module) -> dict[str, Any]:
     >>> config["modules"][0]  # doctest: +NORMALIZE_WHITESPACE
     {'type': 'Linear', 'in_features': 2, 'out_features': 1, 'bias': True, 'init': None,
      'dtype': 'float32'}
+
+    A module used in several places is written once, later uses as ``{"ref": "<dotted name>"}``
+    (see :mod:`retroprop.nn.sharing`):
+
+    >>> layer = nn.Linear(2, 2)
+    >>> module_to_config(nn.Sequential(layer, nn.ReLU(), layer))["modules"][2]
+    {'ref': '0'}
     """
+    if not sharing.writing():  # the outermost call: track the modules written so far
+        return sharing.write_root(module, module_to_config)
+    reference = sharing.reference_to(module)
+    if reference is not None:
+        return reference
     cls = type(module)
     if MODULE_TYPES.get(cls.__name__) is not cls:
         raise TypeError(
@@ -123,6 +136,10 @@ def module_from_config(config: Mapping[str, Any]) -> Module:
     """
     if not isinstance(config, Mapping):
         raise TypeError(f"module_from_config: expected a dict, got {type(config).__name__}")
+    if not sharing.building():  # the outermost call: resolve refs and ties at the end
+        return sharing.build_root(config, module_from_config)
+    if "ref" in config:
+        return sharing.reference(config)
     name = config.get("type")
     cls = MODULE_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:

@@ -35,6 +35,7 @@ import numpy as np
 from retroprop.random import default_generator
 from retroprop.registry import Registry
 from retroprop.tensor import Tensor
+from retroprop.version_counter import bump_version
 
 __all__ = [
     "calculate_gain",
@@ -111,7 +112,7 @@ def calculate_fans(tensor: Any) -> tuple[int, int]:
     >>> calculate_fans(np.empty((784, 300)))
     (784, 300)
     """
-    shape = _array(tensor).shape
+    shape = _array(tensor, filling=False).shape
     if len(shape) < 2:
         raise ValueError(
             f"fan in and fan out need a weight with at least 2 dimensions, got shape {shape}"
@@ -311,14 +312,20 @@ def get(name: str) -> Initializer:
 
 
 # -------------------------------------------------------------------- helpers
-def _array(tensor: Any) -> np.ndarray:
-    """The array to write into: a tensor's ``.data`` (same object), or the array itself."""
+def _array(tensor: Any, filling: bool = True) -> np.ndarray:
+    """The array to write into: a tensor's ``.data`` (same object), or the array itself.
+
+    When ``filling``, a tensor's ``_version`` is bumped: a graph that saved the old values
+    refuses to backward through the new ones.
+    """
     array = tensor.data if isinstance(tensor, Tensor) else tensor
     if not isinstance(array, np.ndarray) and not hasattr(array, "__array_namespace__"):
         raise TypeError(
             "init functions fill a Tensor, Parameter or array in place, got "
             f"{type(tensor).__name__}"
         )
+    if filling and isinstance(tensor, Tensor):
+        bump_version(tensor)
     return array
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from retroprop.nn.parameter import Parameter
 from retroprop.tensor import Tensor
+from retroprop.version_counter import bump_version
 
 __all__ = ["Module", "IncompatibleKeys"]
 
@@ -364,8 +365,12 @@ class Module:
                     f"model holds {target.dtype}"
                 )
             updates.append((target, value))
+        owners = {id(param._data): param for param in self.parameters()}
         for target, value in updates:
             np.copyto(target, value, casting="same_kind")
+            owner = owners.get(id(target))
+            if owner is not None:
+                bump_version(owner)  # a graph that saved the old values must not use these
         return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- description

@@ -120,7 +120,12 @@ class Optimizer:
         """Raise ValueError for an invalid hyper-parameter in ``options`` (a group or defaults)."""
 
     def _update(self, param: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Update ``param.data`` in place from ``param.grad`` (never None here)."""
+        """Update ``param.data`` in place from ``param.grad`` (never None here).
+
+        End with an augmented assignment such as ``param.data -= step``: it goes through the
+        ``.data`` setter, which bumps ``param._version`` (a graph that saved the old values
+        then refuses to backward through the new ones).
+        """
         raise NotImplementedError
 
     # ---------------------------------------------------------------- public API

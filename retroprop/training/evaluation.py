@@ -51,7 +51,6 @@ def evaluate(
 
     Examples
     --------
-    >>> from retroprop import nn
     >>> from retroprop.training.objectives import resolve_loss
     >>> model = nn.Sequential(nn.Linear(1, 1, dtype=np.float64))
     >>> model[0].weight.data[...], model[0].bias.data[...] = 0.0, 0.0
