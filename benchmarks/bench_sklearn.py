@@ -108,8 +108,10 @@ def sparse_problem(rows: int, columns: int, density: float) -> tuple[Any, np.nda
     import scipy.sparse
 
     rng = np.random.default_rng(0)
-    X = scipy.sparse.random(rows, columns, density=density, format="csr", random_state=0)
-    X.data = np.ceil(X.data * 3)  # small counts, as a bag of words
+    nnz = int(rows * columns * density)  # drawn directly: scipy.sparse.random permutes rows*columns
+    where = (rng.integers(0, rows, nnz), rng.integers(0, columns, nnz))
+    counts = rng.integers(1, 4, nnz).astype(np.float64)  # small counts, as a bag of words
+    X = scipy.sparse.coo_matrix((counts, where), shape=(rows, columns)).tocsr()
     score = X @ rng.normal(size=columns)
     return X, (score > np.median(score)).astype(int)
 
