@@ -33,6 +33,7 @@ CHROMIUM_SERVICES = {
     "redirector.gvt1.com",
     "safebrowsing.googleapis.com",
     "update.googleapis.com",
+    "www.google.com",  # Debian's chromium asks it for a blank page too (checked 2026-12-01)
 }
 
 
