@@ -320,3 +320,13 @@ def test_the_model_keeps_working_after_the_run(tmp_path):
     main(["train", "--dataset", "moons", "--epochs", "2", "--seed", "0", "--quiet",
           "--out", str(out)])  # fmt: skip
     assert type(rp.load(out)[-1]).__name__ == "Sigmoid"
+
+
+def test_gradient_flow_problems_advise_command_line_flags_not_library_options():
+    from retroprop.diagnostics.problems import REMEDIES, Problem
+    from retroprop.report.gradient_flow import command_line_advice
+
+    for kind, remedy in REMEDIES.items():
+        text = command_line_advice(Problem(kind, ["0: Linear 2->4"], "measured", remedy))
+        assert "try: " in text and "--" in text
+        assert "fit(" not in text and "nn." not in text and remedy not in text

@@ -59,6 +59,34 @@ def _cell(value: Any, form: str) -> str:
     return "-" if value is None else format(value, form)
 
 
+# what to try, as flags of `retroprop train` (the course's remedies name library options)
+FLAGS_TO_TRY = {
+    "vanishing_gradient": "--activation relu (or leaky_relu), --init he_normal, --batch-norm",
+    "exploding_gradient": "a lower --lr, --batch-norm",
+    "dead_units": "--activation leaky_relu, a lower --lr, --batch-norm",
+    "saturated_units": "--init xavier_normal, --batch-norm, --activation relu",
+    "non_finite": "a lower --lr, --batch-norm",
+}
+
+
+def command_line_advice(problem: Any) -> str:
+    """A problem's line with the flags to try instead of the library's remedy.
+
+    Examples
+    --------
+    >>> from retroprop.diagnostics.problems import Problem
+    >>> print(command_line_advice(Problem("dead_units", ["0: Linear 2->4"], "90% dead",
+    ...                                   "use Leaky ReLU", epoch=3, batch=1)))
+    [dead_units] (epoch 3, batch 1) 90% dead
+      try: --activation leaky_relu, a lower --lr, --batch-norm
+    """
+    flags = FLAGS_TO_TRY.get(problem.kind)
+    if flags is None:
+        return str(problem)
+    where = f" (epoch {problem.epoch}, batch {problem.batch})" if problem.epoch is not None else ""
+    return f"[{problem.kind}]{where} {problem.message}\n  try: {flags}"
+
+
 def summarise(callback: Any) -> GradientFlow:
     """The figure (PNG), the per-layer table and the problems of a finished run."""
     if callback is None or not callback.records:
@@ -87,7 +115,7 @@ def summarise(callback: Any) -> GradientFlow:
         f"({len({r['step'] for r in callback.records})} batches sampled)\n\n"
         + format_table(header, rows, left=2)
     )
-    problems = [str(problem) for problem in callback.problems]
+    problems = [command_line_advice(problem) for problem in callback.problems]
     table += "\n\n" + ("\n".join(problems) if problems else "No problem found.")
     return GradientFlow(png, table, problems)
 
