@@ -32,7 +32,9 @@ def estimate_bytes(widths: Sequence[int], batch_rows: int) -> tuple[int, int, in
     >>> index, largest
     (0, 12000)
     """
-    parameters = [(fan_in + 1) * fan_out for fan_in, fan_out in zip(widths, widths[1:])]
+    parameters = [
+        (fan_in + 1) * fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True)
+    ]
     largest_index = max(range(len(parameters)), key=parameters.__getitem__)
     weights = sum(parameters) * _FLOAT_BYTES * _PARAMETER_COPIES
     activations = batch_rows * sum(widths) * _FLOAT_BYTES * _ACTIVATION_COPIES

@@ -277,7 +277,9 @@ def save_run(
     except SaveError:
         raise
     except OSError as error:  # safetensors or json writing: one line naming the folder
-        raise SaveError(f"cannot write the model into {folder}: {error.strerror or error}") from error
+        raise SaveError(
+            f"cannot write the model into {folder}: {error.strerror or error}"
+        ) from error
     history = result.history
     epochs = list(history.epoch) if history is not None else []
     logs = dict(history.history) if history is not None else {}

@@ -165,9 +165,7 @@ def _whole_number(name: str, value: Any, allowed: str, minimum: int) -> int:
     return int(value)
 
 
-def _check_counts(
-    epochs: Any, batch_size: Any, seed: Any
-) -> tuple[int, int | None, int | None]:
+def _check_counts(epochs: Any, batch_size: Any, seed: Any) -> tuple[int, int | None, int | None]:
     """``epochs``, ``batch_size`` and ``seed`` as ints, each checked; ValueError names the first
     that is not a whole number in its range (a float such as 10.0 is accepted)."""
     epochs = _whole_number("epochs", epochs, "a whole number >= 1", 1)

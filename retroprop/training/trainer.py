@@ -314,9 +314,7 @@ class Trainer:
         if self.validation is not None and outputs is not None and not np.isfinite(outputs).all():
             self._diverged("the validation output", float("nan"), 0, None)
 
-    def _diverged(
-        self, what: str, value: float, batch: int, inputs: np.ndarray | None
-    ) -> None:
+    def _diverged(self, what: str, value: float, batch: int, inputs: np.ndarray | None) -> None:
         self._close_bar()
         message = describe_divergence(
             self.model, what, value, self.epoch, batch, self.learning_rate, inputs
