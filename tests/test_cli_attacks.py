@@ -176,6 +176,12 @@ def test_out_naming_an_existing_file_is_refused_before_training(capsys, tmp_path
     assert (tmp_path / "taken").read_text() == "mine"
 
 
+def test_out_below_an_existing_file_is_refused_naming_it(capsys, tmp_path):
+    (tmp_path / "taken").write_text("mine")
+    argv = ["train", "--dataset", "xor", "--out", str(tmp_path / "taken" / "run")]
+    assert "taken is a file, not a folder" in one_line_error(capsys, argv)
+
+
 def test_out_dot_does_not_overwrite_the_users_own_files(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Path("config.json").write_text('{"mine": true}')

@@ -86,7 +86,7 @@ def check_memory(widths: Sequence[int], batch_rows: int, limit: int | None = Non
     >>> check_memory([2, 60000, 60000, 1], 32, limit=10**9)
     Traceback (most recent call last):
     ...
-    retroprop.cli.errors.CLIError: the network needs about 57.6 GB (layer 1, 60000 -> 60000, \
+    retroprop.cli.errors.CLIError: the network needs about 57.7 GB (layer 1, 60000 -> 60000, \
 alone holds 14.4 GB of weights) but this machine has 1 GB of memory
     """
     total, largest, index = estimate_bytes(widths, batch_rows)

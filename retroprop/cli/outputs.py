@@ -216,9 +216,12 @@ def _check_out(out: Path, overwrite: bool) -> None:
             "replaced",
             hint="choose a new or empty folder, or pass --overwrite to replace it all",
         )
-    parent = next((p for p in [out, *out.parents] if p.exists()), None)
-    if parent is not None and (not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK)):
-        raise CLIError(f"--out {out}: cannot write into {parent} (permission denied)")
+    # the run is staged beside ``out``: the first folder that exists above it must be writable
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise CLIError(f"--out {out}: {parent} is a file, not a folder")
+    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"--out {out}: cannot write into {parent} (permission denied or read-only)")
 
 
 @contextlib.contextmanager
