@@ -11,7 +11,7 @@ import numpy as np
 
 from retroprop.cli.errors import EXIT_OK, CLIError
 
-__all__ = ["add_parser", "run", "predictions_frame"]
+__all__ = ["add_parser", "run", "predictions_frame", "check_output", "finite_predictions"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -62,6 +62,68 @@ def predictions_frame(probabilities_or_values: np.ndarray, target: Any) -> Any:
     return frame
 
 
+def check_output(output: str) -> None:
+    """Refuse a ``--output`` that cannot be written, before any work: a folder, a missing or
+    read-only folder, a read-only file.
+
+    Raises
+    ------
+    CLIError
+        Naming ``--output`` and why.
+    """
+    import os
+    from pathlib import Path
+
+    if output == "-":
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise CLIError(f"--output {output}: it is a folder; give a file name, e.g. {path}/out.csv")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise CLIError(f"--output {output}: its folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"--output {output}: cannot write into {parent} (permission denied)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CLIError(f"--output {output}: the file is read-only")
+
+
+def finite_predictions(model: Any, X: np.ndarray, target: Any, source: str) -> np.ndarray:
+    """The model's predictions on ``X``, refused when any is NaN or inf (never written).
+
+    Raises
+    ------
+    CLIError
+        Naming how many rows and why: the model's weights or statistics are not finite, or the
+        rows hold values too extreme for the model.
+    """
+    from retroprop.cli.network import _from_outputs, raw_outputs
+
+    bad_weights = [
+        name for name, array in model.state_dict().items() if not np.isfinite(array).all()
+    ]
+    if bad_weights:
+        raise CLIError(
+            f"the model's weights are not finite (NaN or inf in {', '.join(bad_weights[:3])}"
+            f"{' ...' if len(bad_weights) > 3 else ''}): no prediction can be trusted",
+            hint="it was saved after a divergence; train it again with a lower --lr",
+        )
+    outputs = raw_outputs(model, X)  # an inf logit may still give a finite probability
+    values = _from_outputs(outputs, target)
+    finite = np.isfinite(outputs).all(axis=1) & np.isfinite(values).reshape(len(X), -1).all(axis=1)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        shown = ", ".join(str(r + 1) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        largest = float(np.abs(X[rows]).max()) if X.size else 0.0
+        raise CLIError(
+            f"{len(rows):,} of {len(values):,} rows of {source} give a non-finite prediction "
+            f"(NaN or inf; data rows {shown}): they hold values too extreme for the model "
+            f"(up to {largest:.3g} after scaling)",
+            hint="check those rows; no prediction was written",
+        )
+    return values
+
+
 def _warn_about_values(prep: Any, features: Any, source: str) -> None:
     """One line per column with missing values filled in or categories not seen in training."""
     from retroprop.cli.tabular import MISSING_CATEGORY
@@ -93,9 +155,9 @@ def run(args: argparse.Namespace) -> int:
     """The ``predict`` command."""
     from retroprop.cli.files import atomic_write
     from retroprop.cli.model_dir import open_model
-    from retroprop.cli.network import predict
     from retroprop.cli.tabular import read_table
 
+    check_output(args.output)
     saved = open_model(args.model)
     if saved.preprocessing is None:
         raise CLIError(
@@ -117,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         frame, source=source
     )  # parses by the saved schema; names absent columns first
     _warn_about_values(prep, frame, source)
-    output = predictions_frame(predict(saved.model, X, target), target)
+    output = predictions_frame(finite_predictions(saved.model, X, target, source), target)
     if keep:
         import pandas as pd
 
@@ -126,10 +188,6 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        from pathlib import Path
-
-        if not Path(args.output).resolve().parent.is_dir():
-            raise CLIError(f"cannot write {args.output}: its folder does not exist")
         atomic_write(args.output, text)
         print(f"Wrote {len(output):,} predictions to {args.output}", file=sys.stderr)
     return EXIT_OK
