@@ -55,20 +55,38 @@ def test_unknown_dataset_lists_the_names(capsys):
     check_error(capsys, ["train", "--dataset", "mnist"], "'mnist'", "circles", "breast-cancer")
 
 
-def test_nan_in_features_names_rows_and_columns(capsys, table, tmp_path):
+def test_nan_in_features_is_filled_in_and_counted(capsys, table, tmp_path):
+    # Missing feature values no longer stop the run (issue 11): they are imputed, and the
+    # terminal names the column and its count.
     frame = pd.read_csv(table)
     frame.loc[[2, 7], "age"] = float("nan")
     frame.to_csv(tmp_path / "holes.csv", index=False)
-    check_error(capsys, ["train", "--data", str(tmp_path / "holes.csv"), "--target", "label"],
-                "rows 2, 7", "lines 4, 9", "'age'", "--dropna")  # fmt: skip
+    code = main(["train", "--data", str(tmp_path / "holes.csv"), "--target", "label",
+                 "--epochs", "1", "--quiet", "--test-size", "0", "--validation-size", "0",
+                 "--no-diagnostics", "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Missing values (of 10 rows): 'age' 2 (median + missing indicator)" in out
 
 
-def test_nan_in_target_is_named(capsys, table, tmp_path):
+def test_rows_without_a_target_are_left_out_and_named(capsys, table, tmp_path):
     frame = pd.read_csv(table)
     frame.loc[4, "label"] = None
     frame.to_csv(tmp_path / "holes.csv", index=False)
+    code = main(["train", "--data", str(tmp_path / "holes.csv"), "--target", "label",
+                 "--epochs", "1", "--quiet", "--test-size", "0", "--validation-size", "0",
+                 "--no-diagnostics", "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "left out 1 of 10 rows" in err and "row 4" in err and "'label' (the target)" in err
+
+
+def test_a_target_with_almost_no_values_is_refused(capsys, table, tmp_path):
+    frame = pd.read_csv(table)
+    frame.loc[1:, "label"] = None
+    frame.to_csv(tmp_path / "holes.csv", index=False)
     check_error(capsys, ["train", "--data", str(tmp_path / "holes.csv"), "--target", "label"],
-                "row 4", "label (the target)")  # fmt: skip
+                "only 1 rows are left", "target")  # fmt: skip
 
 
 def test_dropna_drops_the_rows_instead(capsys, tmp_path):
@@ -79,7 +97,7 @@ def test_dropna_drops_the_rows_instead(capsys, tmp_path):
                  "--epochs", "2", "--quiet", "--seed", "0", "--no-diagnostics",
                  "--out", str(tmp_path / "run")])  # fmt: skip
     assert code == 0
-    assert "dropped 2 of 40 rows" in capsys.readouterr().err
+    assert "left out 2 of 40 rows" in capsys.readouterr().err
 
 
 def test_target_with_one_class(capsys, table, tmp_path):

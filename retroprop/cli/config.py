@@ -38,7 +38,7 @@ class TrainConfig:
 
     Attributes
     ----------
-    dataset, data, target, drop, dropna, task, test_size, validation_size
+    dataset, data, target, drop, keep, dropna, task, test_size, validation_size
         Where the data come from and how they are split (``--dataset`` ... ``--validation-size``).
     layers, activation, init, dropout, batch_norm
         The network, as given (``--layers "32,16"``, ...).
@@ -68,6 +68,7 @@ class TrainConfig:
     data: str | None
     target: str | None
     drop: str | None
+    keep: str | None
     dropna: bool
     task: str
     test_size: float

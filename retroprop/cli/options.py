@@ -79,9 +79,15 @@ TRAIN_OPTIONS: tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...] = (
     ("data", ("--drop",), dict(
         metavar="COLUMNS", help="columns to leave out, separated by commas (e.g. ids)"
     )),
+    ("data", ("--keep",), dict(
+        metavar="COLUMNS",
+        help="columns to use even though they look like identifiers (a distinct value per "
+        "row), separated by commas",
+    )),
     ("data", ("--dropna",), dict(
         action="store_true",
-        help="drop rows with missing values (NaN) instead of stopping with an error",
+        help="drop rows with missing values instead of filling them in (numeric: the "
+        "training median and a missing indicator; categorical: a '(missing)' category)",
     )),
     ("data", ("--task",), dict(
         choices=TASK_NAMES,

@@ -166,6 +166,7 @@ def run_record(
         loss_name=str(settings.get("loss", "loss")).split(" (")[0],
         target_name=data.target.name,
         gradient_flow=result.gradient_flow,
+        data_summary=data.summary or None,
     )
 
 

@@ -62,12 +62,39 @@ def predictions_frame(probabilities_or_values: np.ndarray, target: Any) -> Any:
     return frame
 
 
+def _warn_about_values(prep: Any, features: Any, source: str) -> None:
+    """One line per column with missing values filled in or categories not seen in training."""
+    from retroprop.cli.tabular import MISSING_CATEGORY
+
+    parsed = prep.parse(features, source)
+    for column in prep.numeric:
+        gaps = int(parsed[column].isna().sum())
+        if gaps:
+            print(
+                f"retroprop: column {column!r}: {gaps} missing value(s) filled in with the "
+                f"training median {prep.medians[column]:g}",
+                file=sys.stderr,
+            )
+    for column, counts in prep.unknown_counts(features).items():
+        rows = sum(counts.values())
+        shown = ", ".join(f"{v!r} ({n})" for v, n in list(counts.items())[:5])
+        if MISSING_CATEGORY in counts and len(counts) == 1:
+            what = "missing values, never missing in training"
+        else:
+            what = f"value(s) not seen in training: {shown}{' ...' if len(counts) > 5 else ''}"
+        print(
+            f"retroprop: warning: column {column!r}: {rows} of {len(features)} row(s) hold "
+            f"{what}; they match no category of that column (all its inputs 0)",
+            file=sys.stderr,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """The ``predict`` command."""
     from retroprop.cli.files import atomic_write
     from retroprop.cli.model_dir import open_model
     from retroprop.cli.network import predict
-    from retroprop.cli.tabular import describe_rows, missing_mask, read_table
+    from retroprop.cli.tabular import read_table
 
     saved = open_model(args.model)
     if saved.preprocessing is None:
@@ -77,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             hint="load it in Python with rp.load and call it on prepared arrays",
         )
     prep, target = saved.preprocessing, saved.target
-    frame = read_table(args.data, text_columns=list(prep.categorical))
+    frame = read_table(args.data)
     keep = [c.strip() for c in (args.keep or "").split(",") if c.strip()]
     absent = [c for c in keep if c not in frame.columns]
     if absent:
@@ -85,26 +112,11 @@ def run(args: argparse.Namespace) -> int:
             f"--keep: no column {absent[0]!r} in {args.data}",
             hint=f"its columns are: {', '.join(map(repr, frame.columns[:40]))}",
         )
-    features = frame[[c for c in prep.columns if c in frame.columns]]
-    X = prep.transform(features)  # names missing columns first
-    mask = missing_mask(features)
-    if mask.any():
-        rows = describe_rows(np.flatnonzero(mask.any(axis=1)), str(args.data))
-        columns = [
-            repr(c) for c, bad in zip(features.columns, mask.any(axis=0), strict=True) if bad
-        ]
-        raise CLIError(
-            f"missing values (NaN or inf) in {rows}, column{'s' if len(columns) > 1 else ''} "
-            f"{', '.join(columns)}",
-            hint="fill them in before predicting",
-        )
-    for column, values in prep.unknown_categories(features).items():
-        shown = ", ".join(map(repr, values[:5])) + (" ..." if len(values) > 5 else "")
-        print(
-            f"retroprop: warning: column {column!r} has values not seen in training ({shown}); "
-            "they are encoded as no known category",
-            file=sys.stderr,
-        )
+    source = str(args.data)
+    X = prep.transform(
+        frame, source=source
+    )  # parses by the saved schema; names absent columns first
+    _warn_about_values(prep, frame, source)
     output = predictions_frame(predict(saved.model, X, target), target)
     if keep:
         import pandas as pd

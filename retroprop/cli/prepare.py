@@ -1,8 +1,9 @@
 """From ``--dataset`` or ``--data``/``--target`` to the arrays ``fit`` trains on.
 
-Load, check for missing values (or drop their rows with ``--dropna``), work out the task from
-the target, split into seeded, stratified train / validation / test rows, then fit the
-preprocessing on the training rows only and apply it to every split.
+Load, decide each column's kind (the schema: identifiers are left out unless ``--keep``), parse
+the columns by it, refuse rows without a target (or drop every row with a gap, ``--dropna``),
+work out the task from the target, split into seeded, stratified train / validation / test
+rows, then fit the preprocessing on the training rows only and apply it to every split.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.cli.data_summary import summarise_data
 from retroprop.cli.errors import CLIError
-from retroprop.cli.tabular import Preprocessing, describe_rows, missing_mask, split_target
+from retroprop.cli.schema import Schema, infer_kind, parse_column
+from retroprop.cli.tabular import Preprocessing, describe_rows, split_target
 from retroprop.cli.target import Target
 
 __all__ = ["PreparedData", "prepare_data", "split_indices", "SPLITS"]
@@ -41,6 +44,9 @@ class PreparedData:
         Split name -> the encoded features (float32), the model's inputs.
     dropped_rows : int
         Rows removed by ``--dropna``.
+    summary : dict
+        Each column's kind and missing values, and the class balance (all rows, before
+        ``--dropna``): see :func:`retroprop.cli.data_summary.summarise_data`.
     """
 
     source: str
@@ -51,6 +57,7 @@ class PreparedData:
     targets: dict[str, Any] = field(default_factory=dict)
     X: dict[str, np.ndarray] = field(default_factory=dict)
     dropped_rows: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
 
     def y(self, split: str) -> np.ndarray:
         """The encoded targets of a split (class indices or standardised values)."""
@@ -62,6 +69,11 @@ class PreparedData:
         return self.X["train"].shape[1]
 
 
+def _names(text: str | None) -> list[str]:
+    """'a, b' -> ['a', 'b'] (a comma-separated option such as --drop or --keep)."""
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
 def _load(args: Any) -> tuple[Any, Any, str, str, str | None]:
     """(features, target, source name, description, file name for messages)."""
     from pathlib import Path
@@ -69,7 +81,7 @@ def _load(args: Any) -> tuple[Any, Any, str, str, str | None]:
     from retroprop.cli.datasets import load_dataset
     from retroprop.cli.tabular import read_table
 
-    drop = [c.strip() for c in (args.drop or "").split(",") if c.strip()]
+    drop = _names(args.drop)
     if args.dataset:
         data = load_dataset(args.dataset)
         features = data.features.drop(columns=[c for c in drop if c in data.features.columns])
@@ -86,35 +98,62 @@ def _load(args: Any) -> tuple[Any, Any, str, str, str | None]:
     return features, target, path.stem, description, path.name
 
 
+def _parse_target(values: Any, source: str | None) -> Any:
+    """The target column parsed: numbers, or text (class names as written, so 'Yes'/'No' stay
+    'Yes'/'No'); NaN where missing."""
+    import pandas as pd
+
+    kind = infer_kind(values, identifiers=False, source=source).kind
+    if kind != "numeric":  # True/False stored as such (Parquet) become 'True'/'False'
+        kind = "boolean" if pd.api.types.is_bool_dtype(values) else "categorical"
+    parsed, _ = parse_column(values, kind)
+    return pd.Series(parsed, name=values.name, dtype=np.float64 if kind == "numeric" else object)
+
+
 def _handle_missing(features: Any, target: Any, dropna: bool, source: str | None):
-    mask = missing_mask(features)
-    target_missing = missing_mask(target.to_frame())[:, 0]
-    bad_rows = mask.any(axis=1) | target_missing
+    """Leave out the rows without a target (nothing to learn from them), with a notice naming
+    them; with ``--dropna`` also the rows with a missing feature value.
+
+    Missing feature values are otherwise kept: the preprocessing fills them in.
+    """
+    target_missing = target.isna().to_numpy()
+    bad_rows = target_missing | (features.isna().to_numpy().any(axis=1) if dropna else False)
     if not bad_rows.any():
         return features, target, 0
-    if dropna:
-        keep = ~bad_rows
-        print(
-            f"retroprop: --dropna: dropped {int(bad_rows.sum())} of {len(bad_rows)} rows with "
-            f"missing values ({describe_rows(np.flatnonzero(bad_rows), source)})",
-            file=sys.stderr,
-        )
-        if keep.sum() < 4:
-            raise CLIError("too few rows are left after dropping those with missing values")
-        return (
-            features[keep].reset_index(drop=True),
-            target[keep].reset_index(drop=True),
-            int(bad_rows.sum()),
-        )
-    columns = [str(c) for c, bad in zip(features.columns, mask.any(axis=0), strict=True) if bad]
-    if target_missing.any():
-        columns.append(f"{target.name} (the target)")
+    keep = ~bad_rows
     rows = describe_rows(np.flatnonzero(bad_rows), source)
-    raise CLIError(
-        f"missing values (NaN or inf) in {rows}, column{'s' if len(columns) > 1 else ''} "
-        f"{', '.join(map(repr, columns)) if len(columns) < 9 else f'{columns[:8]} ...'}",
-        hint="fill them in, or pass --dropna to drop those rows",
+    reason = "missing values" if dropna else f"no value in column '{target.name}' (the target)"
+    flag = "--dropna: " if dropna else ""
+    if keep.sum() < 4:
+        raise CLIError(
+            f"only {int(keep.sum())} rows are left after leaving out those with {reason}",
+            hint="fill in the missing values" + ("" if dropna else " of the target"),
+        )
+    print(
+        f"retroprop: {flag}left out {int(bad_rows.sum())} of {len(bad_rows)} rows with "
+        f"{reason} ({rows})",
+        file=sys.stderr,
     )
+    return (
+        features[keep].reset_index(drop=True),
+        target[keep].reset_index(drop=True),
+        int(bad_rows.sum()),
+    )
+
+
+def _parse_features(args: Any, features: Any, source: str | None) -> tuple[Schema, Any]:
+    """The schema of the feature columns (identifiers found, ``--keep`` applied) and the
+    used columns parsed by it."""
+    schema = Schema.infer(
+        features, keep=_names(args.keep), dropped=_names(args.drop), source=source
+    )
+    if not schema.used:
+        left = ", ".join(f"{c.name!r} ({c.kind})" for c in schema.left_out()[:10])
+        raise CLIError(
+            f"no feature column left: {left}",
+            hint="name a column to use anyway with --keep COLUMN",
+        )
+    return schema, Preprocessing(schema.used, schema=schema).parse(features, source)
 
 
 def split_indices(
@@ -159,30 +198,37 @@ def split_indices(
     return {"train": np.sort(rows), **{k: np.sort(v) for k, v in reversed(parts.items())}}
 
 
+def _check_classes(target: Target, labels: np.ndarray, args: Any) -> None:
+    counts = np.bincount(labels, minlength=len(target.classes))
+    if counts.min() < 2 and (args.test_size > 0 or args.validation_size > 0):
+        rare = target.classes[int(counts.argmin())]
+        raise CLIError(
+            f"class {rare!r} of {target.name!r} has a single row: a stratified split needs "
+            "at least 2 rows per class",
+            hint="remove that row or pass --test-size 0 --validation-size 0",
+        )
+
+
 def prepare_data(args: Any) -> PreparedData:
-    """Load, check, split and encode the data the options name."""
-    features, target_values, source, description, file_name = _load(args)
+    """Load, parse by the inferred schema, check, split and encode the data the options name."""
+    raw, target_raw, source, description, file_name = _load(args)
+    schema, features = _parse_features(args, raw, file_name)
+    target_values = _parse_target(target_raw, file_name)
+    all_features, all_targets = features, target_values  # for the summary: before --dropna
     features, target_values, dropped = _handle_missing(
         features, target_values, args.dropna, file_name
     )
     target = Target.infer(target_values, args.task)
     labels = target.encode(target_values) if target.classification else None
     if labels is not None:
-        counts = np.bincount(labels, minlength=len(target.classes))
-        if counts.min() < 2 and (args.test_size > 0 or args.validation_size > 0):
-            rare = target.classes[int(counts.argmin())]
-            raise CLIError(
-                f"class {rare!r} of {target.name!r} has a single row: a stratified split needs "
-                "at least 2 rows per class",
-                hint="remove that row or pass --test-size 0 --validation-size 0",
-            )
+        _check_classes(target, labels, args)
     parts = split_indices(len(features), labels, args.test_size, args.validation_size, args.seed)
     frames = {name: features.iloc[rows].reset_index(drop=True) for name, rows in parts.items()}
     targets = {
         name: target_values.iloc[rows].reset_index(drop=True) for name, rows in parts.items()
     }
     target.fit_scale(targets["train"])
-    preprocessing = Preprocessing.fit(frames["train"])
+    preprocessing = Preprocessing.fit(frames["train"], schema)
     for column, categories in preprocessing.categorical.items():
         if len(categories) > 100:
             print(
@@ -200,4 +246,5 @@ def prepare_data(args: Any) -> PreparedData:
         targets=targets,
         X=X,
         dropped_rows=dropped,
+        summary=summarise_data(schema, raw, all_features, target, all_targets),
     )

@@ -1,11 +1,13 @@
-"""Tables in, arrays out: reading CSV/Parquet, checking for missing values, and the feature
-preprocessing a model is saved with.
+"""Tables in, arrays out: reading CSV/Parquet and the feature preprocessing a model is saved with.
 
-Numeric columns are standardised and categorical ones (text, booleans) one-hot encoded, by
-scikit-learn's ``StandardScaler`` and ``OneHotEncoder`` fitted on the training rows only. What they
-learned (means, scales, categories, column order) is kept as plain JSON in the model's metadata,
-never pickled, and :meth:`Preprocessing.transform` applies it with NumPy, at training time and
-at prediction time alike, so both see exactly the same features.
+A CSV is read as text; the schema (:mod:`retroprop.cli.schema`) parses each column by its kind.
+Missing numeric values are imputed with the training median (plus a missing-indicator feature),
+missing categorical ones get a category of their own; numeric columns are then standardised and
+categorical ones (text, booleans) one-hot encoded, by scikit-learn's ``SimpleImputer``,
+``StandardScaler`` and ``OneHotEncoder`` fitted on the training rows only. What they learned
+(medians, means, scales, categories, column order, the schema) is kept as plain JSON in the
+model's metadata, never pickled, and :meth:`Preprocessing.transform` applies it with NumPy, at
+training time and at prediction time alike, so both see exactly the same features.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from retroprop.cli.errors import CLIError
+from retroprop.cli.schema import Schema, parse_column
 
 __all__ = [
     "read_table",
     "split_target",
-    "missing_mask",
     "describe_rows",
     "is_numeric_column",
     "Preprocessing",
@@ -32,19 +34,16 @@ __all__ = [
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def read_table(path: str | os.PathLike[str], text_columns: Sequence[str] = ()) -> Any:
-    """Read a CSV (or, with pyarrow installed, a Parquet) file into a DataFrame.
+def read_table(path: str | os.PathLike[str]) -> Any:
+    """Read a CSV (as text, every cell a string) or, with pyarrow installed, a Parquet file.
 
-    Parameters
-    ----------
-    path : path-like
-    text_columns : sequence of str
-        Columns to read as text whatever they look like (the categorical columns of a model).
+    CSV cells stay text so that the schema (:mod:`retroprop.cli.schema`) decides how each column
+    is parsed, the same way at training and at prediction.
 
     Raises
     ------
     CLIError
-        When the file is missing, empty, unreadable or not a table.
+        When the file is missing, empty, unreadable, not a table, or has duplicate column names.
     """
     import pandas as pd
 
@@ -56,12 +55,16 @@ def read_table(path: str | os.PathLike[str], text_columns: Sequence[str] = ()) -
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             frame = _read_parquet(path)
-            for column in text_columns:
-                if column in frame.columns:
-                    frame[column] = frame[column].map(lambda v: v if _is_missing(v) else str(v))
         else:
-            dtypes = {column: str for column in text_columns}
-            frame = pd.read_csv(path, dtype=dtypes or None, skipinitialspace=True)
+            # header=None: pandas would rename a repeated name 'a' to 'a.1' without a word
+            cells = pd.read_csv(
+                path, header=None, dtype=str, keep_default_na=False, skipinitialspace=True
+            )
+            frame = cells.iloc[1:].reset_index(drop=True)
+            frame.columns = [
+                str(name).strip() or f"Unnamed: {i}"  # as pandas names a blank header
+                for i, name in enumerate(cells.iloc[0].tolist())
+            ]
     except pd.errors.EmptyDataError as error:
         raise CLIError(f"{path} is empty") from error
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
@@ -69,9 +72,26 @@ def read_table(path: str | os.PathLike[str], text_columns: Sequence[str] = ()) -
     except OSError as error:
         raise CLIError(f"cannot read {path}: {error.strerror or error}") from error
     frame.columns = [str(column).strip() for column in frame.columns]
+    _refuse_duplicates(list(frame.columns), path)
     if len(frame) == 0:
         raise CLIError(f"{path} has a header but no rows")
     return frame
+
+
+def _refuse_duplicates(names: list[str], path: Path) -> None:
+    """CLIError naming the column names given twice or more, with their positions (1-based)."""
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        seen.setdefault(name, []).append(position)
+    twice = {name: at for name, at in seen.items() if len(at) > 1}
+    if twice:
+        shown = "; ".join(
+            f"{name!r} (columns {', '.join(map(str, at))})" for name, at in twice.items()
+        )
+        raise CLIError(
+            f"{path.name} has duplicate column names: {shown}",
+            hint="give each column its own name",
+        )
 
 
 def _read_parquet(path: Path) -> Any:
@@ -84,10 +104,6 @@ def _read_parquet(path: Path) -> Any:
             f"reading {path.name} needs a Parquet engine",
             hint="install one with `pip install pyarrow`, or save the data as CSV",
         ) from error
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
 
 
 def _column_list(columns: Sequence[str]) -> str:
@@ -123,16 +139,6 @@ def is_numeric_column(column: Any) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def missing_mask(frame: Any) -> np.ndarray:
-    """(rows, columns) mask of missing cells: NaN/None anywhere, inf in numeric columns."""
-    mask = frame.isna().to_numpy().copy()
-    for j, name in enumerate(frame.columns):
-        if is_numeric_column(frame[name]):
-            values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            mask[:, j] |= np.isinf(values)
-    return mask
-
-
 def describe_rows(rows: np.ndarray, source: str | None = None, limit: int = 8) -> str:
     """'rows 3, 17' (0-based) and, for a file, the line numbers an editor shows.
 
@@ -152,28 +158,52 @@ def describe_rows(rows: np.ndarray, source: str | None = None, limit: int = 8) -
     return text
 
 
+MISSING_CATEGORY = "(missing)"
+
+
+def _absent_columns(features: Any, needed: Sequence[str]) -> None:
+    absent = [c for c in needed if c not in features.columns]
+    if absent:
+        raise CLIError(
+            f"the data lack{'' if len(absent) > 1 else 's'} the column"
+            f"{'s' if len(absent) > 1 else ''} {_column_list(absent)} the model was trained on",
+            hint=f"the model needs: {_column_list(list(needed))}",
+        )
+
+
 @dataclass
 class Preprocessing:
-    """The feature preprocessing of a model: what each input column becomes.
+    """The feature preprocessing of a model: how each input column is parsed and encoded.
+
+    Fitted on the training rows by scikit-learn's ``SimpleImputer`` (median of numeric columns,
+    with a missing-indicator feature for a column that had gaps in training; a ``"(missing)"``
+    category for categorical ones), ``StandardScaler`` and ``OneHotEncoder``; what they learned
+    is kept as plain JSON and applied with NumPy.
 
     Attributes
     ----------
     columns : list of str
-        The input columns, in the order they are encoded.
+        The input columns the model reads, in the order they are encoded.
     numeric : dict
-        ``{column: [mean, scale]}``: standardised as (x - mean) / scale.
+        ``{column: [mean, scale]}``: standardised as (x - mean) / scale, after imputation.
     categorical : dict
         ``{column: [category, ...]}``: one 0/1 feature per category (unknown ones: all 0).
+    medians : dict
+        ``{column: median}`` of the numeric columns' training values, for missing values.
+    indicators : list of str
+        The numeric columns with a 0/1 "is missing" feature after their value.
+    schema : Schema or None
+        Every input column's kind and parsing; None for a model saved before schemas existed.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"age": [20.0, 40.0], "colour": ["red", "blue"]})
+    >>> train = pd.DataFrame({"age": [20.0, 40.0, None], "colour": ["red", "blue", "red"]})
     >>> prep = Preprocessing.fit(train)
     >>> prep.feature_names
-    ['age', 'colour=blue', 'colour=red']
-    >>> prep.transform(pd.DataFrame({"age": [30.0], "colour": ["red"]})).tolist()
-    [[0.0, 0.0, 1.0]]
+    ['age', 'age (missing)', 'colour=blue', 'colour=red']
+    >>> prep.transform(pd.DataFrame({"age": ["NA"], "colour": ["red"]})).tolist()
+    [[0.0, 1.0, 0.0, 1.0]]
     >>> Preprocessing.from_json(prep.to_json()) == prep
     True
     """
@@ -181,22 +211,38 @@ class Preprocessing:
     columns: list[str]
     numeric: dict[str, list[float]] = field(default_factory=dict)
     categorical: dict[str, list[str]] = field(default_factory=dict)
+    medians: dict[str, float] = field(default_factory=dict)
+    indicators: list[str] = field(default_factory=list)
+    schema: Schema | None = None
 
     @classmethod
-    def fit(cls, features: Any) -> Preprocessing:
-        """Fit StandardScaler and OneHotEncoder on the training rows ``features``."""
+    def fit(cls, features: Any, schema: Schema | None = None) -> Preprocessing:
+        """Fit the imputers, StandardScaler and OneHotEncoder on the training rows ``features``.
+
+        ``schema`` (default: inferred from ``features``) says how each column is parsed.
+        """
+        from sklearn.impute import SimpleImputer
         from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-        columns = [str(c) for c in features.columns]
-        numeric = [c for c in columns if is_numeric_column(features[c])]
-        categorical = [c for c in columns if c not in numeric]
-        prep = cls(columns=columns)
+        schema = schema or Schema.infer(features, keep=list(features.columns))
+        prep = cls(columns=schema.used, schema=schema)
+        parsed = prep.parse(features)
+        numeric = [c for c in prep.columns if schema.kind(c) == "numeric"]
+        categorical = [c for c in prep.columns if c not in numeric]
         if numeric:
-            scaler = StandardScaler().fit(features[numeric].to_numpy(dtype=np.float64))
-            for name, mean, scale in zip(numeric, scaler.mean_, scaler.scale_, strict=True):
-                prep.numeric[name] = [float(mean), float(scale)]
+            values = parsed[numeric].to_numpy(dtype=np.float64)
+            imputer = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+            imputer.fit(values)
+            filled = imputer.transform(values)[:, : len(numeric)]
+            scaler = StandardScaler().fit(filled)
+            for j, name in enumerate(numeric):
+                prep.numeric[name] = [float(scaler.mean_[j]), float(scaler.scale_[j])]
+                prep.medians[name] = float(imputer.statistics_[j])
+            if imputer.indicator_ is not None:
+                prep.indicators = [numeric[j] for j in imputer.indicator_.features_]
         if categorical:
-            text = features[categorical].astype(str).to_numpy()
+            imputer = SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)
+            text = imputer.fit_transform(parsed[categorical].astype(object))
             encoder = OneHotEncoder(handle_unknown="ignore").fit(text)
             for name, categories in zip(categorical, encoder.categories_, strict=True):
                 prep.categorical[name] = [str(c) for c in categories]
@@ -209,73 +255,131 @@ class Preprocessing:
         for column in self.columns:
             if column in self.numeric:
                 names.append(column)
+                if column in self.indicators:
+                    names.append(f"{column} (missing)")
             else:
                 names.extend(f"{column}={c}" for c in self.categorical[column])
         return names
 
-    def transform(self, features: Any, dtype: Any = np.float32) -> np.ndarray:
-        """Encode a table's rows with the fitted means, scales and categories.
+    def parse(self, features: Any, source: str | None = None) -> Any:
+        """The model's columns parsed by the schema: float64 (NaN: missing) or text (NaN).
 
         Raises
         ------
         CLIError
-            When a column the model needs is missing, or a numeric column holds text.
+            When a column the model needs is absent, or holds a value its kind cannot parse
+            (a word in a numeric column, 'maybe' in a boolean one), naming column and rows.
         """
         import pandas as pd
 
-        absent = [c for c in self.columns if c not in features.columns]
-        if absent:
-            raise CLIError(
-                f"the data lacks the column{'s' if len(absent) > 1 else ''} "
-                f"{_column_list(absent)} the model was trained on",
-                hint=f"the model needs: {_column_list(self.columns)}",
-            )
+        _absent_columns(features, self.columns)
+        parsed = {}
+        for column in self.columns:
+            if self.schema is not None:
+                kind = self.schema.kind(column)
+            else:  # saved before schemas: as pandas read it then
+                kind = "numeric" if column in self.numeric else "categorical"
+            values, bad = parse_column(features[column], kind)
+            if bad.any():
+                example = features[column][bad].iloc[0]
+                what = "numbers" if kind == "numeric" else f"{kind} values"
+                raise CLIError(
+                    f"column {column!r} should hold {what} but has {example!r} at "
+                    f"{describe_rows(np.flatnonzero(bad), source)}"
+                )
+            parsed[column] = values
+        return pd.DataFrame(parsed, index=range(len(features)))
+
+    def transform(
+        self, features: Any, dtype: Any = np.float32, source: str | None = None
+    ) -> np.ndarray:
+        """Parse a table's rows by the schema and encode them with what was fitted.
+
+        Missing numeric values become the training median (and set the column's missing
+        indicator); missing categorical values become the ``"(missing)"`` category.
+
+        Raises
+        ------
+        CLIError
+            As :meth:`parse`; or missing values for a model saved before they were handled.
+        """
+        import pandas as pd
+
+        parsed = self.parse(features, source)
         blocks = []
         for column in self.columns:
-            values = features[column]
+            values = parsed[column].to_numpy()
             if column in self.numeric:
-                numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
-                bad = np.isnan(numbers) & ~values.isna().to_numpy()
-                if bad.any():
-                    example = values[bad].iloc[0]
+                numbers = values.astype(np.float64)
+                gaps = np.isnan(numbers)
+                if gaps.any() and column not in self.medians:
                     raise CLIError(
-                        f"column {column!r} should hold numbers but has {example!r} at "
-                        f"{describe_rows(np.flatnonzero(bad))}"
+                        f"column {column!r} has missing values at "
+                        f"{describe_rows(np.flatnonzero(gaps), source)}, and this model was "
+                        "saved by a retroprop that did not fill them in",
+                        hint="fill them in, or train the model again with this version",
                     )
+                numbers = np.where(gaps, self.medians.get(column, 0.0), numbers)
                 mean, scale = self.numeric[column]
                 blocks.append(((numbers - mean) / scale)[:, None])
+                if column in self.indicators:
+                    blocks.append(gaps[:, None].astype(np.float64))
             else:
-                categories = np.asarray(self.categorical[column], dtype=object)
-                text = values.astype(str).to_numpy(dtype=object)
-                blocks.append((text[:, None] == categories[None, :]).astype(np.float64))
+                categories = self.categorical[column]
+                text = pd.Series(values, dtype=object).fillna(MISSING_CATEGORY)
+                codes = pd.Index(categories).get_indexer(text)  # -1: unknown
+                one_hot = np.zeros((len(text), len(categories) + 1))
+                one_hot[np.arange(len(text)), codes] = 1.0
+                blocks.append(one_hot[:, :-1])
         return np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=dtype)
 
-    def unknown_categories(self, features: Any) -> dict[str, list[str]]:
-        """Per categorical column, the values not seen in training (encoded as all zeros)."""
+    def unknown_counts(self, features: Any) -> dict[str, dict[str, int]]:
+        """Per categorical column, each value not seen in training and how many rows hold it
+        (those rows match no category of that column: all its features are 0)."""
+        parsed = self.parse(features)
         unknown = {}
         for column, categories in self.categorical.items():
             seen = set(categories)
-            values = features[column].dropna().astype(str).unique().tolist()
-            new = sorted(v for v in values if v not in seen)
-            if new:
-                unknown[column] = new
+            values = parsed[column].fillna(MISSING_CATEGORY)
+            counts = values[~values.isin(seen)].value_counts()
+            if len(counts):
+                unknown[column] = {str(k): int(n) for k, n in sorted(counts.items())}
         return unknown
+
+    def unknown_categories(self, features: Any) -> dict[str, list[str]]:
+        """Per categorical column, the values not seen in training (encoded as all zeros)."""
+        return {column: list(counts) for column, counts in self.unknown_counts(features).items()}
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data (no pickle)."""
-        return {
+        data = {
             "columns": list(self.columns),
             "numeric": {k: list(v) for k, v in self.numeric.items()},
             "categorical": {k: list(v) for k, v in self.categorical.items()},
+            "medians": dict(self.medians),
+            "indicators": list(self.indicators),
         }
+        if self.schema is not None:
+            data["schema"] = self.schema.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Preprocessing:
-        """Rebuild from :meth:`to_json`'s output."""
+        """Rebuild from :meth:`to_json`'s output (or an older one, without a schema).
+
+        Raises
+        ------
+        KeyError, TypeError, ValueError
+            When ``data`` is not such an output.
+        """
+        schema = data.get("schema")
         return cls(
             columns=[str(c) for c in data["columns"]],
             numeric={str(k): [float(x) for x in v] for k, v in data.get("numeric", {}).items()},
             categorical={
                 str(k): [str(x) for x in v] for k, v in data.get("categorical", {}).items()
             },
+            medians={str(k): float(v) for k, v in data.get("medians", {}).items()},
+            indicators=[str(c) for c in data.get("indicators", [])],
+            schema=None if schema is None else Schema.from_json(schema),
         )

@@ -127,6 +127,8 @@ def _status(history: Any, diverged: str | None, epochs: int) -> tuple[str, str, 
 
 
 def _announce(data: Any) -> None:
+    from retroprop.cli.data_summary import summary_lines
+
     target = data.target
     rows = ", ".join(f"{len(f):,} {s}" for s, f in data.frames.items())
     _say(f"Data: {data.description}")
@@ -134,6 +136,8 @@ def _announce(data: Any) -> None:
         f"Rows: {rows}; {data.n_features} input features; task {target.task}"
         + (f" ({', '.join(target.classes[:10])})" if target.classification else "")
     )
+    for line in summary_lines(data.summary):
+        _say(line)
 
 
 def _say(*parts: Any) -> None:

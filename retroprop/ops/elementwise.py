@@ -71,19 +71,28 @@ class Mul(Function):
 
 
 class Div(Function):
-    """c = a / b;  dc/da = 1 / b, dc/db = -a / b**2 = -c / b."""
+    """c = a / b;  dc/da = 1 / b, dc/db = -a / b**2 = -c / b.
+
+    A division by zero gives the IEEE limit (+-inf, and +-inf gradients) without a warning,
+    as in PyTorch; 0 / 0 has no value: NaN, with NumPy's invalid-value warning.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
-        c = a / b
+        if isinstance(b, int | float) and b != 0:
+            c = a / b  # the common x / 2: nothing to guard
+        else:
+            with np.errstate(divide="ignore", over="ignore"):
+                c = a / b
         ctx.save_for_backward(b, c)
         return c
 
     @staticmethod
     def backward(ctx, grad_output):
         b, c = ctx.saved_tensors
-        grad_a = grad_output / b
-        grad_b = -grad_a * c if ctx.needs_input_grad[1] else None
+        with np.errstate(divide="ignore", over="ignore"):
+            grad_a = grad_output / b
+            grad_b = -grad_a * c if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -100,11 +109,27 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """c = a ** p;  dc/da = p * a ** (p - 1), dc/dp = c * log(a)."""
+    """c = a ** p;  dc/da = p * a ** (p - 1), dc/dp = c * log(a).
+
+    The base may be a Python number (``0.0 ** b``). At the boundaries retroprop follows
+    PyTorch's ``pow_backward_self`` and ``pow_backward_exponent``
+    (torch/csrc/autograd/FunctionsManual.cpp):
+
+    - dc/da = 0 where p = 0: x ** 0 is the constant 1, also at a = 0, where p a ** (p - 1)
+      would be 0 * inf;
+    - dc/dp = 0 where a = 0 and p >= 0: 0 ** p is the constant 0 for p > 0 (PyTorch takes 0 at
+      p = 0 too), where c log(a) would be 0 * (-inf);
+    - a = 0 with p < 0 gives c = inf and dc/dp = -inf; a = 0 with 0 < p < 1 gives dc/da = inf;
+      a power too large for the dtype is inf. These IEEE limits come without a warning.
+
+    A negative base with a non-integer exponent has no real power, and a negative base no
+    log: NaN, with NumPy's invalid-value warning.
+    """
 
     @staticmethod
     def forward(ctx, a, p):
-        c = a**p
+        with np.errstate(divide="ignore", over="ignore"):
+            c = a**p
         ctx.save_for_backward(a, p, c)
         return c
 
@@ -112,24 +137,46 @@ class Pow(Function):
     def backward(ctx, grad_output):
         a, p, c = ctx.saved_tensors
         needs_a, needs_p = ctx.needs_input_grad
-        grad_a = grad_p = None
-        if needs_a:
-            if isinstance(p, int | float) and p == 2:
-                grad_a = grad_output * (a + a)
-            else:
-                grad_a = grad_output * p * a ** (p - 1)
-        if needs_p:
-            log_a = math.log(a) if isinstance(a, int | float) else np.log(a)
-            grad_p = grad_output * c * log_a
+        grad_a = _pow_grad_base(grad_output, a, p) if needs_a else None
+        grad_p = _pow_grad_exponent(grad_output, a, p, c) if needs_p else None
         return grad_a, grad_p
 
 
+def _pow_grad_base(grad_output, a, p):
+    """dJ/da = g p a ** (p - 1), and 0 where p = 0 (PyTorch's rule)."""
+    if isinstance(p, int | float):
+        if p == 0:
+            return np.zeros_like(grad_output)
+        with np.errstate(divide="ignore", over="ignore"):
+            if p == 2:
+                return grad_output * (a + a)
+            return grad_output * p * a ** (p - 1)
+    # 0 * inf at p = 0 is replaced; an invalid power was already reported by the forward pass.
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        grad = grad_output * p * a ** (p - 1)
+    return np.where(p == 0, 0, grad)
+
+
+def _pow_grad_exponent(grad_output, a, p, c):
+    """dJ/dp = g c log(a), and 0 where a = 0 and p >= 0 (PyTorch's rule).
+
+    The log of a positive Python base is taken in double precision, as PyTorch does.
+    """
+    if isinstance(a, int | float) and a > 0:
+        return grad_output * c * math.log(a)
+    zero_base = (a == 0) & (p >= 0)
+    with np.errstate(divide="ignore"):  # log(0) = -inf, for 0 ** p = inf with p < 0
+        log_a = np.log(np.where(zero_base, 1, a))
+    return grad_output * c * log_a
+
+
 class Exp(Function):
-    """a = exp(z);  da/dz = a."""
+    """a = exp(z);  da/dz = a.  Beyond the dtype's range exp(z) is inf, without a warning."""
 
     @staticmethod
     def forward(ctx, z):
-        a = np.exp(z)
+        with np.errstate(over="ignore"):
+            a = np.exp(z)
         ctx.save_for_backward(a)
         return a
 
@@ -140,21 +187,31 @@ class Exp(Function):
 
 
 class Log(Function):
-    """a = log(z);  da/dz = 1 / z."""
+    """a = log(z);  da/dz = 1 / z.
+
+    At z = 0: log(0) = -inf and da/dz = inf (at -0.0: -inf), as in PyTorch, without a warning.
+    A negative z has no log: NaN, with NumPy's invalid-value warning.
+    """
 
     @staticmethod
     def forward(ctx, z):
         ctx.save_for_backward(z)
-        return np.log(z)
+        with np.errstate(divide="ignore"):
+            return np.log(z)
 
     @staticmethod
     def backward(ctx, grad_output):
         (z,) = ctx.saved_tensors
-        return grad_output / z
+        with np.errstate(divide="ignore", over="ignore"):
+            return grad_output / z
 
 
 class Sqrt(Function):
-    """a = sqrt(z);  da/dz = 1 / (2 a)."""
+    """a = sqrt(z);  da/dz = 1 / (2 a).
+
+    At z = 0 da/dz = inf (at -0.0: -inf, since sqrt(-0.0) = -0.0), as in PyTorch, without a
+    warning. A negative z has no square root: NaN, with NumPy's invalid-value warning.
+    """
 
     @staticmethod
     def forward(ctx, z):
@@ -165,11 +222,12 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (a,) = ctx.saved_tensors
-        return grad_output / (a + a)
+        with np.errstate(divide="ignore", over="ignore"):
+            return grad_output / (a + a)
 
 
 class Abs(Function):
-    """a = |z|;  da/dz = sign(z) (0 at 0, as in PyTorch)."""
+    """a = |z|;  da/dz = sign(z): 0 at 0 and -0.0, and 0 at NaN, as PyTorch's ``sgn``."""
 
     @staticmethod
     def forward(ctx, z):
@@ -179,7 +237,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (z,) = ctx.saved_tensors
-        return grad_output * np.sign(z)
+        return grad_output * np.where(np.isnan(z), 0, np.sign(z))
 
 
 class Clip(Function):
@@ -203,7 +261,11 @@ class Clip(Function):
 
 
 class Maximum(Function):
-    """c = max(a, b);  the gradient goes to the larger operand, half to each at a tie."""
+    """c = max(a, b);  the gradient goes to the larger operand, half to each at a tie.
+
+    As PyTorch's ``maximum`` backward: ``where(a == b, g / 2, g)`` masked to 0 where the operand
+    is the smaller one. A NaN operand makes c NaN, and both operands then receive g.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -213,13 +275,16 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
-        grad_a = np.where(a > b, grad_output, (a == b) * (0.5 * grad_output))
-        grad_b = grad_output - grad_a if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
+        ties = a == b
+        grad_b = _tie_split(grad_output, a > b, ties) if ctx.needs_input_grad[1] else None
+        return _tie_split(grad_output, a < b, ties), grad_b
 
 
 class Minimum(Function):
-    """c = min(a, b);  the gradient goes to the smaller operand, half to each at a tie."""
+    """c = min(a, b);  the gradient goes to the smaller operand, half to each at a tie.
+
+    As PyTorch's ``minimum`` backward; a NaN operand makes c NaN, and both operands receive g.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -229,9 +294,14 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
-        grad_a = np.where(a < b, grad_output, (a == b) * (0.5 * grad_output))
-        grad_b = grad_output - grad_a if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
+        ties = a == b
+        grad_b = _tie_split(grad_output, a < b, ties) if ctx.needs_input_grad[1] else None
+        return _tie_split(grad_output, a > b, ties), grad_b
+
+
+def _tie_split(grad_output, loses, ties):
+    """g where the operand was chosen, g / 2 at a tie, 0 where the other operand was chosen."""
+    return np.where(loses, 0, np.where(ties, 0.5 * grad_output, grad_output))
 
 
 class Where(Function):
@@ -255,13 +325,23 @@ class Where(Function):
 
 
 class Cast(Function):
-    """c = a converted to another dtype;  the gradient is converted back."""
+    """c = a converted to another dtype;  the gradient is converted back.
+
+    A value beyond the narrower dtype's range becomes +-inf, as in PyTorch, without a warning.
+    """
 
     @staticmethod
     def forward(ctx, a, *, dtype):
         ctx.input_dtype = a.dtype
-        return a.astype(dtype)
+        return _cast(a, dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output.astype(ctx.input_dtype)
+        return _cast(grad_output, ctx.input_dtype)
+
+
+def _cast(array, dtype):
+    if np.dtype(dtype).itemsize >= array.dtype.itemsize:
+        return array.astype(dtype)
+    with np.errstate(over="ignore"):
+        return array.astype(dtype)

@@ -1,7 +1,8 @@
 """Losses, fused with the output activation where the course simplifies the gradient.
 
 With ``reduction="mean"`` the per-example losses are averaged, so dJ/dz carries a 1/N: the
-course's "average of the gradients over the batch".
+course's "average of the gradients over the batch". float16 losses are summed and divided in
+float32 and cast back, so a mean over more than 65504 elements stays right.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from retroprop.function import Function
+from retroprop.ops._numerics import divide_by_count, wide_sum
 from retroprop.ops.activation import sigmoid_array, softplus_array
 
 __all__ = ["SquaredError", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy"]
@@ -20,17 +22,21 @@ def _reduce(losses, reduction, count=None):
     """Apply ``reduction`` to per-element losses; ``count`` overrides the mean's divisor."""
     if reduction == "none":
         return losses
-    total = losses.sum()
     if reduction == "sum":
-        return total
-    return total / (losses.size if count is None else count)
+        return wide_sum(losses)
+    count = losses.size if count is None else count
+    if losses.dtype.char == "e":  # a float16 total may pass 65504 before it is divided
+        return (losses.sum(dtype=np.float32) / count).astype(np.float16)
+    return losses.sum() / count
 
 
 def _scale(grad_output, reduction, count):
     """dJ/d(per-element loss): the upstream gradient spread by the reduction."""
-    if reduction == "mean":
+    if reduction != "mean":
+        return grad_output
+    if grad_output.dtype.char != "e":  # not float16: the hot path
         return grad_output / count
-    return grad_output
+    return divide_by_count(grad_output, count)
 
 
 class SquaredError(Function):
@@ -84,8 +90,13 @@ class BinaryCrossEntropy(Function):
             scale = scale * weight
         grad_p = grad_y = None
         if ctx.needs_input_grad[0]:
-            grad_p = (p - y) / np.maximum(p * (1 - p), 1e-12)
+            # float16 has no 1e-12 (it rounds to 0): floor in float32, then +-inf as PyTorch
+            wide = p.astype(np.float32) if p.dtype.char == "e" else p
+            grad_p = (wide - y) / np.maximum(wide * (1 - wide), 1e-12)
             grad_p *= scale
+            if wide is not p:
+                with np.errstate(over="ignore"):
+                    grad_p = grad_p.astype(p.dtype)
         if ctx.needs_input_grad[1]:
             grad_y = (log_not_p - log_p) * scale
         return grad_p, grad_y, None
@@ -129,6 +140,10 @@ class BinaryCrossEntropyWithLogits(Function):
 class CrossEntropy(Function):
     """l = -sum_c y_c log softmax(z)_c on logits z (log-sum-exp with the max subtracted);
     dl/dz = softmax(z) - y.
+
+    Logits that differ by more than the dtype's largest value give NumPy's overflow warning in
+    the max subtraction (the hot path does not pay for ``np.errstate``); the values stay right
+    (an infinite loss for the far class, as PyTorch).
 
     ``target`` holds integer class labels, shape (N,), or class probabilities, shape (N, C).
     ``weight`` (C,) rescales each class; with labels, the mean divides by the summed weights of

@@ -19,9 +19,10 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.ndim == 0 or b.ndim == 0:
+        if getattr(a, "ndim", 0) == 0 or getattr(b, "ndim", 0) == 0:  # 2.0 @ x: a Python number
             raise ShapeError(
-                f"MatMul: operands must have at least 1 dimension, got {a.shape} @ {b.shape}"
+                "MatMul: operands must have at least 1 dimension, got "
+                f"{np.shape(a)} @ {np.shape(b)}; multiply by a number with *"
             )
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if a.shape[-1] != inner_b:

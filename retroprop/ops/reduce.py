@@ -1,10 +1,15 @@
-"""Reductions: sum, mean and max over axes, with NumPy's ``axis`` and ``keepdims``."""
+"""Reductions: sum, mean and max over axes, with NumPy's ``axis`` and ``keepdims``.
+
+float16 sums, means and counts are accumulated in float32 and cast back (as PyTorch does on the
+CPU), so the mean of 100,000 float16 ones is 1.0 and its gradient 1e-05, not 0.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from retroprop.function import Function
+from retroprop.ops._numerics import accumulation_dtype, divide_by_count, wide_sum
 
 __all__ = ["Sum", "Mean", "Max"]
 
@@ -32,14 +37,19 @@ def _expand(grad_output, shape, axes, keepdims):
 
 
 class Sum(Function):
-    """s = sum_i x_i;  ds/dx_i = 1 (the gradient is broadcast back, not copied)."""
+    """s = sum_i x_i;  ds/dx_i = 1 (the gradient is broadcast back, not copied).
+
+    A float16 total beyond 65504 is inf, as in PyTorch, without a warning.
+    """
 
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
         ctx.shape = x.shape
         ctx.axes = _normalize_axes(axis, x.ndim)
         ctx.keepdims = keepdims
-        return x.sum(axis=axis, keepdims=keepdims)
+        if x.dtype.char != "e":  # not float16: NumPy's sum, the hot path
+            return x.sum(axis=axis, keepdims=keepdims)
+        return wide_sum(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -60,12 +70,17 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        grad = _expand(grad_output, ctx.shape, ctx.axes, ctx.keepdims) / ctx.count
+        grad = divide_by_count(_expand(grad_output, ctx.shape, ctx.axes, ctx.keepdims), ctx.count)
         return np.broadcast_to(grad, ctx.shape)
 
 
 class Max(Function):
-    """m = max_i x_i;  dm/dx_i = 1 / (number of maxima) where x_i = m, else 0."""
+    """m = max_i x_i;  dm/dx_i = 1 / (number of maxima) where x_i = m, else 0.
+
+    Ties share the gradient evenly, as ``torch.amax`` (and ``torch.max`` without ``dim``) do.
+    A NaN is the maximum, as in NumPy and PyTorch: the gradient goes to the NaN entries of its
+    slice (PyTorch's ``amax`` would give NaN to every entry of the slice).
+    """
 
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
@@ -81,6 +96,8 @@ class Max(Function):
     def backward(ctx, grad_output):
         x, m = ctx.saved_tensors
         is_max = x == m
-        count = is_max.sum(axis=ctx.axes, keepdims=True, dtype=grad_output.dtype)
+        if np.isnan(m).any():  # NaN == NaN is False: the NaN entries are the maxima
+            is_max |= np.isnan(x)
+        count = is_max.sum(axis=ctx.axes, keepdims=True, dtype=accumulation_dtype(x.dtype))
         grad = _expand(grad_output, x.shape, ctx.axes, ctx.keepdims)
-        return is_max * (grad / count)
+        return is_max * divide_by_count(grad, count)

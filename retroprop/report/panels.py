@@ -38,6 +38,45 @@ def settings_panel(record: RunRecord) -> Section:
     return Section("settings", "Settings", settings_table(record.settings))
 
 
+def data_panel(record: RunRecord) -> Section | None:
+    """The input columns (kind, missing values, distinct values, what was done) and the class
+    balance; None without a data summary."""
+    summary = record.data_summary
+    if not summary:
+        return None
+
+    def cell(value: object) -> str:
+        return (
+            "—"
+            if value is None
+            else html.escape(f"{value:,}" if isinstance(value, int) else str(value))
+        )
+
+    header = "<tr><th>column</th><th>kind</th><th>missing</th><th>distinct</th><th>note</th></tr>"
+    rows = "".join(
+        f"<tr><td>{cell(c['name'])}</td><td>{cell(c['kind'])}</td>"
+        f'<td class="num">{cell(c["missing"])}</td><td class="num">{cell(c["distinct"])}</td>'
+        f"<td>{cell(c['note'])}</td></tr>"
+        for c in summary["columns"]
+    )
+    body = f"<p>{summary['rows']:,} rows</p><table>{header}{rows}</table>"
+    target = summary.get("target") or {}
+    classes = target.get("classes") or {}
+    if classes:
+        total = sum(classes.values()) or 1
+        balance = "".join(
+            f'<tr><td>{cell(name)}</td><td class="num">{n:,}</td>'
+            f'<td class="num">{n / total:.1%}</td></tr>'
+            for name, n in classes.items()
+        )
+        body += (
+            f"<h3>Classes of {cell(target['name'])}</h3>"
+            f"<table><tr><th>class</th><th>rows</th><th>share</th></tr>{balance}</table>"
+        )
+    note = "Missing counts are over all rows as read, before --dropna and the split."
+    return Section("data", "Data", body, note)
+
+
 def curves_panel(record: RunRecord) -> Section | None:
     """Loss (and accuracy or R²) per epoch; None before the first epoch ended."""
     if not record.epochs:
@@ -99,6 +138,7 @@ def network_panel(record: RunRecord) -> Section | None:
 PANELS: list[Panel] = [
     results_panel,
     settings_panel,
+    data_panel,
     curves_panel,
     predictions_panel,
     network_panel,

@@ -66,6 +66,9 @@ class RunRecord:
         For the axis labels.
     gradient_flow : retroprop.report.gradient_flow.GradientFlow, optional
         The per-layer gradient figures recorded during training.
+    data_summary : mapping, optional
+        Each input column's kind and missing values, and the class balance
+        (``retroprop.cli.data_summary.summarise_data``).
 
     Examples
     --------
@@ -90,6 +93,7 @@ class RunRecord:
     loss_name: str = "loss"
     target_name: str = "target"
     gradient_flow: Any = None
+    data_summary: Mapping[str, Any] | None = None
 
     @property
     def classification(self) -> bool:
