@@ -28,7 +28,9 @@ def string_classifier():
     X, y = load_iris(return_X_y=True)
     frame = pd.DataFrame(X, columns=["sepal_l", "sepal_w", "petal_l", "petal_w"])
     names = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = MLPClassifier((8,), early_stopping=True, max_iter=20, random_state=0, batch_norm=True)
+    clf = MLPClassifier(
+        (8,), early_stopping=True, max_iter=20, random_state=0, batch_norm=True, init="course"
+    )
     return clf.fit(frame, names), frame
 
 

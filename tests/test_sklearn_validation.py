@@ -22,8 +22,13 @@ def test_regressor_validation_loss_is_weighted_by_the_held_out_rows():
     y = X[:, 0] + rng.normal(scale=0.1, size=60)
     y[::7] += 50.0  # outliers that weigh nothing
     w = np.where(np.arange(60) % 7 == 0, 0.0, 1.0)
-    reg = MLPRegressor(
-        (4,), max_iter=1, early_stopping=True, validation_fraction=0.25, random_state=0
+    reg = MLPRegressor(  # init="course" draws one seed from random_state, replayed below
+        (4,),
+        max_iter=1,
+        early_stopping=True,
+        validation_fraction=0.25,
+        random_state=0,
+        init="course",
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -61,7 +66,13 @@ def test_classifier_split_that_would_leave_a_class_out_of_training():
     X = np.arange(16.0).reshape(8, 2)
     y = np.array([0, 0, 0, 0, 1, 1, 1, 2])  # class 2 has one row: no stratified split
     for seed in range(20):  # a random split puts class 2 among the 4 validation rows at times
-        clf = MLPClassifier((2,), early_stopping=True, validation_fraction=0.5, random_state=seed)
+        clf = MLPClassifier(  # "if_possible": the impossible stratified split falls back
+            (2,),
+            early_stopping=True,
+            validation_fraction=0.5,
+            random_state=seed,
+            stratify="if_possible",
+        )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -79,7 +90,7 @@ def test_the_estimator_checks_x_in_the_dtype_it_trains_in():
     with pytest.raises(ValueError, match="too large for dtype\\('float32'\\)"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            MLPRegressor(max_iter=1).fit(X, [1.0, 2.0, 3.0])
+            MLPRegressor(max_iter=1, dtype="float32").fit(X, [1.0, 2.0, 3.0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # max_iter=1 does not converge
         MLPRegressor(max_iter=1, dtype="float64").fit(X / 1e30, [1.0, 2.0, 3.0])  # no overflow

@@ -36,11 +36,12 @@ if _version < (1, 6):  # pragma: no cover - depends on the environment
         "pip install -U scikit-learn"
     )
 
+from retroprop.sklearn._divergence import FitDivergedError  # noqa: E402
 from retroprop.sklearn._persistence import load_estimator  # noqa: E402
 from retroprop.sklearn.classifier import MLPClassifier  # noqa: E402
 from retroprop.sklearn.regressor import MLPRegressor  # noqa: E402
 
-__all__ = ["MLPClassifier", "MLPRegressor", "load"]
+__all__ = ["MLPClassifier", "MLPRegressor", "FitDivergedError", "load"]
 
 
 def load(path: Any) -> MLPClassifier | MLPRegressor:

@@ -27,7 +27,11 @@ from retroprop.nn.container import mlp
 from retroprop.nn.inference import predict
 from retroprop.nn.linear import Linear
 from retroprop.random import using_generator
+from retroprop.sklearn._divergence import after_divergence
+from retroprop.sklearn._init import sklearn_glorot_uniform_
+from retroprop.sklearn._lbfgs import LBFGS, fit_estimator_lbfgs
 from retroprop.sklearn._predictor import float64_copy
+from retroprop.sklearn._sparse import is_sparse, network_and_inputs, sparse_forward
 from retroprop.sklearn._training import (
     EpochMonitor,
     EstimatorLoss,
@@ -36,6 +40,7 @@ from retroprop.sklearn._training import (
     split_validation,
 )
 from retroprop.training.data import Dataset
+from retroprop.training.guard import DivergenceError
 from retroprop.training.objectives import Objective
 from retroprop.training.trainer import Trainer
 
@@ -46,6 +51,8 @@ ACTIVATIONS = HIDDEN_ACTIVATIONS  # name -> the activation's registered name
 SOLVERS = optim.OPTIMIZER_CLASSES  # name -> optimiser class
 INITS = nn_init.INITIALIZERS.view()  # names and aliases
 _SEED_LIMIT = np.iinfo(np.int32).max
+# init="course": retroprop's default of nn.mlp (He before the ReLU family, Glorot otherwise).
+COURSE_INIT = "course"
 
 
 class BaseMLP(BaseEstimator):
@@ -57,13 +64,14 @@ class BaseMLP(BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(ACTIVATIONS)],
-        "solver": [StrOptions(SOLVERS)],
+        "solver": [StrOptions(SOLVERS), StrOptions({LBFGS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -78,11 +86,15 @@ class BaseMLP(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "early_stopping_metric": [StrOptions({"loss", "score"})],
-        "init": [None, StrOptions(INITS), callable],
+        "init": [None, StrOptions(INITS), StrOptions({COURSE_INIT}), callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "callbacks": [None, list, tuple],
-        "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
+        "dtype": [
+            None,
+            StrOptions({"float32", "float64"}),
+            Options(type, {np.float32, np.float64}),
+        ],
     }
 
     def __init__(
@@ -116,7 +128,8 @@ class BaseMLP(BaseEstimator):
         dropout: float = 0.0,
         batch_norm: bool = False,
         callbacks: list | tuple | None = None,
-        dtype: Any = "float32",
+        dtype: Any = None,
+        max_fun: int = 15000,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -147,6 +160,12 @@ class BaseMLP(BaseEstimator):
         self.batch_norm = batch_norm
         self.callbacks = callbacks
         self.dtype = dtype
+        self.max_fun = max_fun
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR/CSC (retroprop.sklearn._sparse)
+        return tags
 
     # ---------------------------------------------------------------- subclass hooks
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
@@ -208,7 +227,7 @@ class BaseMLP(BaseEstimator):
             if np.all(sample_weight == 1.0):
                 sample_weight = None  # the same fit, on the faster unweighted path
         kind, width = self._output_layer(y)
-        dtype = np.dtype(self.dtype).name
+        dtype = X.dtype.name  # validate_data cast X to the training dtype (_input_dtype)
         architecture = (
             (X.shape[1], *hidden, width),
             ACTIVATIONS[self.activation],
@@ -223,12 +242,19 @@ class BaseMLP(BaseEstimator):
         elif architecture != self._architecture:
             raise ValueError(self._architecture_change(architecture))
         self._start_tracking()
+        if self.solver == LBFGS:
+            return fit_estimator_lbfgs(self, X, y, sample_weight, kind)
         trainer, monitor = self._trainer(
             X, y, sample_weight, kind, random_state, incremental, user_callbacks
         )
-        self.history_ = trainer.run()
-        self.model_.zero_grad()
-        self.model_.eval()
+        try:
+            self.history_ = trainer.run()
+        except DivergenceError as error:
+            after_divergence(self, error, with_validation=trainer.validation is not None)
+            return self
+        finally:
+            self.model_.zero_grad()
+            self.model_.eval()
         if not incremental and not monitor.converged and len(self.history_) == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -259,6 +285,18 @@ class BaseMLP(BaseEstimator):
             )
         return user_callbacks
 
+    def _input_dtype(self, reset: bool) -> Any:
+        """What validate_data casts X to: ``dtype``, the trained network's, or X's float."""
+        if self.dtype is not None:
+            return np.dtype(self.dtype)
+        if not reset:
+            return np.dtype(self._architecture[4])
+        return (np.float64, np.float32)
+
+    def _stratify_fallback(self) -> bool:
+        """Whether an impossible stratified split falls back to a random one (classifier)."""
+        return False
+
     def _trainer(
         self,
         X: np.ndarray,
@@ -269,9 +307,13 @@ class BaseMLP(BaseEstimator):
         incremental: bool,
         user_callbacks: list[Any],
     ) -> tuple[Trainer, EpochMonitor]:
-        """The run: checked rows as Datasets (split when early stopping), loss and stopping rule."""
-        dtype = np.dtype(self.dtype)
+        """The run: checked rows as Datasets (split when early stopping), loss and stopping rule.
+
+        A sparse X reaches the network as row numbers (:mod:`retroprop.sklearn._sparse`).
+        """
+        dtype = np.dtype(self._architecture[4])
         targets = self._encode_targets(y).astype(dtype)
+        network, X = network_and_inputs(self.model_, X, self._architecture[4])
         train = (X, targets, y, sample_weight)
         held_out = None
         if self.early_stopping:
@@ -280,6 +322,7 @@ class BaseMLP(BaseEstimator):
                 fraction=self.validation_fraction,
                 stratify=self._stratify(y),
                 random_state=random_state,
+                fallback=self._stratify_fallback(),
             )
         X, targets, _, sample_weight = train
         weight_scale = 1.0
@@ -291,10 +334,10 @@ class BaseMLP(BaseEstimator):
                     "split; give some of them a non-zero weight"
                 )
         validation = None if held_out is None else _dataset(held_out, dtype, weights_dtype=None)
-        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale)
+        loss = EstimatorLoss(kind, self.model_, self.alpha, weight_scale, network=network)
         monitor = EpochMonitor(self, X.shape[0], None if held_out is None else held_out[2:])
         trainer = Trainer(
-            self.model_,
+            network,
             Objective(kind, loss, "regression", "value"),
             self._prepare_optimizer(incremental),
             _dataset(train, dtype, weights_dtype=dtype),
@@ -311,15 +354,19 @@ class BaseMLP(BaseEstimator):
 
     def _initialize(self, architecture: tuple, random_state: np.random.RandomState) -> None:
         sizes, activation, dropout, batch_norm, dtype, kind = architecture
-        with using_generator(np.random.default_rng(random_state.randint(_SEED_LIMIT))):
+        # init=None: scikit-learn's Glorot uniform, drawn from random_state as scikit-learn does.
+        seed = 0 if self.init is None else random_state.randint(_SEED_LIMIT)
+        with using_generator(np.random.default_rng(seed)):
             self.model_ = mlp(
                 sizes,
                 activation=activation,
                 dropout=dropout,
                 batch_norm=batch_norm,
-                init=self.init,
+                init=None if self.init == COURSE_INIT else self.init,
                 dtype=dtype,
             )
+        if self.init is None:
+            sklearn_glorot_uniform_(self.model_, self.activation, random_state)
         self._architecture = architecture
         self._output_kind = kind
         self._predictor = float64_copy(self.model_)
@@ -327,7 +374,9 @@ class BaseMLP(BaseEstimator):
         self._optimizer_solver = None
         self.n_outputs_ = sizes[-1]
         self.n_layers_ = len(sizes)
-        self.out_activation_ = kind if kind in ("softmax", "logistic") else "identity"
+        self.out_activation_ = {"softmax": "softmax", "logistic": "logistic", "poisson": "exp"}.get(
+            kind, "identity"
+        )
         self.t_ = 0
         self.loss_curve_: list[float] = []
         self._no_improvement_count = 0
@@ -378,12 +427,22 @@ class BaseMLP(BaseEstimator):
 
     # ---------------------------------------------------------------- prediction
     def _forward(self, X: Any) -> np.ndarray:
-        """Raw network outputs (logits or values), float64, shape (n_samples, n_outputs_)."""
+        """Raw network outputs (logits or values), shape (n_samples, n_outputs_).
+
+        Computed in float64 (rows do not influence each other's rounding), returned in the
+        network's dtype. A sparse X is multiplied by the first layer as it is.
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"]
+        )
         predictor = self._predictor
         predictor.load_state_dict(self.model_.state_dict())
-        return predict(predictor, np.asarray(X, dtype=np.float64))
+        if is_sparse(X):
+            output = sparse_forward(predictor, X.astype(np.float64))
+        else:
+            output = predict(predictor, np.asarray(X, dtype=np.float64))
+        return output.astype(self._architecture[4], copy=False)
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: Any) -> Any:

@@ -185,8 +185,9 @@ def _check_outputs(estimator: Any, record: dict[str, Any], where: Any) -> None:
     from retroprop.nn.inference import predict
 
     columns = estimator.n_features_in_
+    dtype = next(iter(estimator.model_.parameters())).data.dtype  # the network's (X's) dtype
     try:
-        width = predict(estimator.model_, np.zeros((1, columns), dtype=np.float32)).shape[-1]
+        width = predict(estimator.model_, np.zeros((1, columns), dtype=dtype)).shape[-1]
     except (ValueError, TypeError) as error:
         raise ModelFileError(
             f"{where}: n_features_in_={columns} does not fit the network: {error}"

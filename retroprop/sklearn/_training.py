@@ -24,6 +24,7 @@ import retroprop.nn.functional as F
 from retroprop.function import Function
 from retroprop.nn.linear import Linear
 from retroprop.optim import OPTIMIZER_CLASSES
+from retroprop.sklearn._poisson import poisson_loss
 from retroprop.tensor import Tensor
 from retroprop.training.callbacks import Callback
 
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 # The output layer and its loss, by the name the estimators give them.
-LOSS_KINDS = ("softmax", "logistic", "squared_error", "mse")
+LOSS_KINDS = ("softmax", "logistic", "squared_error", "mse", "poisson")
 
 
 class HalfSquaredNorm(Function):
@@ -68,7 +69,9 @@ class EstimatorLoss:
     - "logistic": binary cross-entropy of sigmoid(z), summed over the outputs (scikit-learn's
       ``binary_log_loss``, so a multi-label example counts each label);
     - "squared_error": 1/2 (y_hat - y)**2, averaged over the outputs (scikit-learn's loss);
-    - "mse": (y_hat - y)**2, averaged over the outputs.
+    - "mse": (y_hat - y)**2, averaged over the outputs;
+    - "poisson": half the Poisson deviance of exp(z), summed over the outputs
+      (:func:`retroprop.sklearn._poisson.poisson_loss`).
 
     In training mode the L2 term alpha / (2 n_b) * sum_l ||W_l||^2 is added, as scikit-learn
     adds it to each batch of n_b rows. With sample weights ``fit`` averages the per-example
@@ -78,20 +81,31 @@ class EstimatorLoss:
 
     Parameters
     ----------
-    kind : {"softmax", "logistic", "squared_error", "mse"}
+    kind : {"softmax", "logistic", "squared_error", "mse", "poisson"}
     model : Module
         The network; its Linear weights are penalised, its mode selects the penalty.
     alpha : float
         The L2 coefficient.
     weight_scale : float, default 1.0
         The mean sample weight of the training rows.
+    network : Module, optional
+        The module that is trained and validated, when it is not ``model`` itself (a sparse
+        X's network around ``model``'s layers): its mode selects the penalty.
     """
 
-    def __init__(self, kind: str, model: Any, alpha: float, weight_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        kind: str,
+        model: Any,
+        alpha: float,
+        weight_scale: float = 1.0,
+        network: Any = None,
+    ) -> None:
         if kind not in LOSS_KINDS:
             raise ValueError(f"EstimatorLoss: kind must be one of {LOSS_KINDS}, got {kind!r}")
         self.kind = kind
         self.model = model
+        self.network = model if network is None else network
         self.weights = [m.weight for m in model.modules() if isinstance(m, Linear)]
         self.alpha = float(alpha)
         self.weight_scale = float(weight_scale)
@@ -108,6 +122,8 @@ class EstimatorLoss:
                 )
             total = F.binary_cross_entropy_with_logits(output, target, reduction="sum")
             return total if reduction == "sum" else total / output.shape[0]
+        if self.kind == "poisson":
+            return poisson_loss(output, target, reduction)
         squared = F.pseudo_mse_loss if self.kind == "squared_error" else F.mse_loss
         if reduction == "none":
             return squared(output, target, reduction="none").mean(axis=1)
@@ -115,7 +131,7 @@ class EstimatorLoss:
 
     def __call__(self, output: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         loss = self.data_loss(output, target, reduction)
-        if self.alpha and self.weights and self.model.training:
+        if self.alpha and self.weights and self.network.training:
             n_rows = output.shape[0]
             if reduction == "sum":
                 scale = self.alpha
@@ -169,6 +185,7 @@ class EpochMonitor(Callback):
         estimator.loss_ = loss
         estimator.loss_curve_.append(loss)
         estimator.t_ += self.n_train
+        self.trainer.log(f"Iteration {estimator.n_iter_}, loss = {loss:.8f}")  # scikit-learn's
         if self.validation is not None:
             val_loss = float(logs["val_loss"])
             y_val, weight = self.validation
@@ -252,8 +269,14 @@ def split_validation(
     fraction: float,
     stratify: np.ndarray | None,
     random_state: np.random.RandomState,
+    fallback: bool = False,
 ) -> tuple:
-    """Hold out ``fraction`` of the rows, stratified by class when the classes allow it.
+    """Hold out ``fraction`` of the rows, stratified by ``stratify`` when given.
+
+    A class with a single row cannot be on both sides: that raises scikit-learn's error
+    ("The least populated classes in y have only 1 member..."), unless ``fallback``, which
+    splits at random instead (with a UserWarning). A stratified split that fails for
+    another reason (fewer held-out rows than classes) is made at random, then checked.
 
     Returns
     -------
@@ -264,8 +287,8 @@ def split_validation(
     ------
     ValueError
         Before any training, when the validation side would hold fewer than 2 rows, the
-        training side none, or the training side would miss a class; the message gives the
-        number of rows on each side.
+        training side none, the training side would miss a class, or a class has a single
+        row (without ``fallback``); the message gives the number of rows on each side.
     """
     arrays = [X, targets, y] + ([] if sample_weight is None else [sample_weight])
     options = {"random_state": random_state, "test_size": fraction}
@@ -273,9 +296,17 @@ def split_validation(
     try:
         try:
             parts = train_test_split(*arrays, stratify=stratify, **options)
-        except ValueError:  # a class too small to appear on both sides: split at random
+        except ValueError as error:
             if stratify is None:
                 raise
+            if _smallest_class(stratify) < 2:  # cannot be on both sides
+                if not fallback:
+                    raise
+                warnings.warn(
+                    f"A stratified validation split is impossible ({error}); splitting at random.",
+                    UserWarning,
+                    stacklevel=5,
+                )
             parts = train_test_split(*arrays, **options)
     except ValueError as error:
         lead = "The training set would be empty" if n_val >= X.shape[0] else "Cannot split"
@@ -287,7 +318,7 @@ def split_validation(
             "The validation set is too small", fraction, n_train, n_val, "it needs at least 2"
         )
     if stratify is not None:
-        missing = np.setdiff1d(np.unique(stratify), np.unique(train[2]))
+        missing = np.setdiff1d(np.unique(y), np.unique(train[2]))
         if missing.size:
             raise _split_error(
                 "A class would be missing from the training set",
@@ -301,6 +332,12 @@ def split_validation(
         (train[0], train[1], train[2], train[3] if weighted else None),
         (held_out[0], held_out[1], held_out[2], held_out[3] if weighted else None),
     )
+
+
+def _smallest_class(stratify: np.ndarray) -> int:
+    """The number of rows of the rarest class (``stratify``: labels, or one encoded column)."""
+    labels = stratify if stratify.ndim == 1 else stratify[:, 0]
+    return int(np.unique(labels, return_counts=True)[1].min())
 
 
 def _split_error(lead: str, fraction: float, n_train: int, n_val: int, detail: str) -> ValueError:

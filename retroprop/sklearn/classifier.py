@@ -10,6 +10,7 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
@@ -19,6 +20,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from retroprop.sklearn._base import BaseMLP, init_arguments
+from retroprop.sklearn._lbfgs import stochastic_solver
 
 __all__ = ["MLPClassifier"]
 
@@ -43,11 +45,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     activation : str, default "relu"
         Hidden activation: "identity", "logistic" (or "sigmoid"), "tanh", "relu",
         "leaky_relu", "elu", "gelu", "silu" (or "swish"), "mish", "softplus".
-    solver : {"adam", "sgd", "adamw", "rmsprop", "adagrad"}, default "adam"
+    solver : {"adam", "sgd", "lbfgs", "adamw", "rmsprop", "adagrad"}, default "adam"
         The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``; "adam" and "adamw"
         use ``beta_1``, ``beta_2`` and ``epsilon`` ("adamw" also decays the weights by its own
-        decoupled weight_decay=0.01); "rmsprop" and "adagrad" use ``epsilon``. scikit-learn's
-        "lbfgs" is not available.
+        decoupled weight_decay=0.01); "rmsprop" and "adagrad" use ``epsilon``. "lbfgs" is
+        scikit-learn's full-batch quasi-Newton solver (``scipy.optimize.minimize`` with
+        L-BFGS-B on retroprop's gradients; ``max_iter``, ``max_fun``, ``tol``), good on small
+        data; it has no ``partial_fit``, no validation split and calls no ``callbacks``.
     alpha : float, default 0.0001
         L2 penalty on the weights (not the biases): alpha / (2 n_batch) * sum ||W||^2 is
         added to each batch's loss, as scikit-learn does.
@@ -62,7 +66,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     power_t : float, default 0.5
         Exponent of "invscaling".
     max_iter : int, default 200
-        Maximum number of epochs.
+        Maximum number of epochs (for "lbfgs": of L-BFGS iterations).
     shuffle : bool, default True
         Shuffle the rows every epoch.
     random_state : int, RandomState instance or None, default None
@@ -79,10 +83,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     nesterovs_momentum : bool, default True
         Nesterov momentum for solver="sgd".
     early_stopping : bool, default False
-        Hold out ``validation_fraction`` of the rows (stratified by class), stop when the
-        validation ``early_stopping_metric`` stalls, and restore the weights of the best
-        epoch, also when ``max_iter`` ends the run. Without it, training stops when the
-        training loss stalls (scikit-learn's rule).
+        Hold out ``validation_fraction`` of the rows (stratified by class, see
+        ``stratify``), stop when the validation ``early_stopping_metric`` stalls, and restore
+        the weights of the best epoch, also when ``max_iter`` ends the run or training
+        diverges. Without it, training stops when the training loss stalls (scikit-learn's
+        rule).
     validation_fraction : float, default 0.1
         The share of the rows held out by ``early_stopping``.
     beta_1, beta_2 : float, default 0.9, 0.999
@@ -102,7 +107,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         normalised to sum to 1).
     init : str, callable or None, default None
         Initialiser of the weights (``retroprop.nn.init``: "he_normal", "xavier_uniform",
-        ...); None picks He normal before a ReLU-family activation, Glorot normal otherwise.
+        ...; the biases then start at 0); "course" is retroprop's own default (He normal
+        before a ReLU-family activation, Glorot normal otherwise). None is scikit-learn's:
+        weights and biases from U(-b, b), b = sqrt(factor / (fan_in + fan_out)), factor 2
+        for "logistic" and 6 otherwise, drawn from ``random_state`` as scikit-learn draws
+        them.
     dropout : float, default 0.0
         Dropout probability after each hidden activation.
     batch_norm : bool, default False
@@ -110,9 +119,29 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     callbacks : list of retroprop.callbacks.Callback, optional
         Extra callbacks for ``retroprop.fit``; their logs hold "loss", and with
         early_stopping "val_loss" and "val_score".
-    dtype : {"float32", "float64"}, default "float32"
-        The dtype the network trains in. Predictions are computed in float64 from the
-        trained weights, so they do not depend on how the rows are batched or ordered.
+    dtype : {"float32", "float64"} or None, default None
+        The dtype the network trains in. None follows X, as scikit-learn does: float32 X
+        trains (and predicts) in float32, anything else in float64; a network already trained
+        (warm_start, partial_fit) keeps its dtype. Predictions are computed in float64 from
+        the trained weights (so they do not depend on how the rows are batched or ordered)
+        and returned in the network's dtype.
+    max_fun : int, default 15000
+        For solver="lbfgs": the maximum number of loss evaluations.
+    stratify : bool or "if_possible", default True
+        Stratify the ``early_stopping`` split by class (not for multi-label targets). When a
+        class is too small to appear on both sides, True raises scikit-learn's ValueError;
+        "if_possible" splits at random instead, with a warning; False always splits at random.
+
+    Raises
+    ------
+    FitDivergedError
+        From ``fit``/``partial_fit`` when the weights become NaN or inf and there is no
+        validation set to fall back on (a ValueError, scikit-learn's message followed by
+        retroprop's diagnosis: epoch, batch, first layer with a non-finite value). Like any
+        exception raised by ``fit``, ``GridSearchCV`` scores such a candidate with its
+        ``error_score``. With ``early_stopping`` a diverging epoch instead gets a NaN
+        validation score and loss, and the best epoch's weights are kept (with a
+        ConvergenceWarning), as scikit-learn does.
 
     Attributes
     ----------
@@ -170,6 +199,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
         "loss": [StrOptions(set(LOSSES))],
+        "stratify": ["boolean", StrOptions({"if_possible"})],
     }
 
     def __init__(
@@ -203,9 +233,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         dropout: float = 0.0,
         batch_norm: bool = False,
         callbacks: list | tuple | None = None,
-        dtype: Any = "float32",
+        dtype: Any = None,
+        max_fun: int = 15000,
+        stratify: bool | str = True,
     ) -> None:
-        super().__init__(**init_arguments(locals()))
+        arguments = init_arguments(locals())
+        self.stratify = arguments.pop("stratify")
+        super().__init__(**arguments)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -231,6 +265,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
@@ -259,7 +294,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
-        X, y = validate_data(self, X, y, multi_output=True, dtype=np.dtype(self.dtype), reset=reset)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            dtype=self._input_dtype(reset),
+            accept_sparse=["csr", "csc"],
+            reset=reset,
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -304,7 +347,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return targets
 
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
-        return y if y.ndim == 1 else None
+        if y.ndim != 1 or not self.stratify:
+            return None
+        if self._label_binarizer.y_type_ == "binary":  # as scikit-learn: its encoded column
+            return self._label_binarizer.transform(y).astype(bool)
+        return y
+
+    def _stratify_fallback(self) -> bool:
+        return self.stratify == "if_possible"
 
     def _score_output(self, output: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
         if not np.isfinite(output).all():
@@ -358,6 +408,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed stably from the logits.
 
+        It is ``np.log(predict_proba(X))`` (as scikit-learn's), except where a probability
+        underflows to 0 (or a subnormal): there the exact log, finite, from the logits.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -368,10 +421,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         output = self._forward(X)
         if self.n_outputs_ == 1:
-            return np.hstack([log_expit(-output), log_expit(output)])
-        if self._output_kind == "softmax":
-            return log_softmax(output, axis=1)
-        log_proba = log_expit(output)
-        if self._label_binarizer.y_type_ == "multiclass":
-            log_proba -= logsumexp(log_proba, axis=1, keepdims=True)
-        return log_proba
+            log_proba = np.hstack([log_expit(-output), log_expit(output)])
+            proba = np.hstack([expit(-output), expit(output)])
+        elif self._output_kind == "softmax":
+            log_proba = log_softmax(output, axis=1)
+            proba = softmax(output, axis=1)
+        else:
+            log_proba = log_expit(output)
+            if self._label_binarizer.y_type_ == "multiclass":
+                log_proba -= logsumexp(log_proba, axis=1, keepdims=True)
+            proba = self._network_proba(output)
+        representable = proba > np.finfo(proba.dtype).tiny
+        return np.where(representable, np.log(np.where(representable, proba, 1.0)), log_proba)

@@ -8,9 +8,12 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from retroprop.sklearn._base import BaseMLP, init_arguments
+from retroprop.sklearn._lbfgs import stochastic_solver
+from retroprop.sklearn._poisson import check_poisson_targets
 
 __all__ = ["MLPRegressor"]
 
@@ -29,16 +32,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
 learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
 momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon, \
-n_iter_no_change, init, dropout, batch_norm, callbacks, dtype
+n_iter_no_change, init, dropout, batch_norm, callbacks, dtype, max_fun
         As for :class:`~retroprop.sklearn.MLPClassifier` (scikit-learn's meanings and
         defaults where scikit-learn has the parameter). ``early_stopping`` holds out a random
-        ``validation_fraction`` of the rows.
+        ``validation_fraction`` of the rows. Divergence: see the classifier's "Raises".
     early_stopping_metric : {"loss", "score"}, default "loss"
         What ``early_stopping`` monitors: the validation loss, or the validation R^2
         (scikit-learn's choice).
-    loss : {"squared_error", "mse"}, default "squared_error"
-        "squared_error" is scikit-learn's half squared error; "mse" is the mean squared error
-        (twice as large, so alpha weighs half as much).
+    loss : {"squared_error", "poisson", "mse"}, default "squared_error"
+        "squared_error" is scikit-learn's half squared error; "poisson" is scikit-learn's
+        half Poisson deviance with the exponential link (the network outputs log mu, predict
+        returns mu = exp(z); y must be >= 0); "mse" is the mean squared error (twice as
+        large, so alpha weighs half as much).
 
     Attributes
     ----------
@@ -54,7 +59,7 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
     n_outputs_ : int
         Number of targets.
     out_activation_ : str
-        "identity".
+        "identity", or "exp" for loss="poisson".
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When X was a DataFrame with string column names.
@@ -74,7 +79,7 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "mse"})],
+        "loss": [StrOptions({"squared_error", "mse", "poisson"})],
     }
 
     def __init__(
@@ -108,7 +113,8 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
         dropout: float = 0.0,
         batch_norm: bool = False,
         callbacks: list | tuple | None = None,
-        dtype: Any = "float32",
+        dtype: Any = None,
+        max_fun: int = 15000,
     ) -> None:
         super().__init__(**init_arguments(locals()))
 
@@ -134,6 +140,7 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """Train for one epoch on (X, y), continuing from the current network.
@@ -157,11 +164,14 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
             y,
             multi_output=True,
             y_numeric=True,
-            dtype=np.dtype(self.dtype),
+            dtype=self._input_dtype(reset),
+            accept_sparse=["csr", "csc"],
             reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if self.loss == "poisson":
+            check_poisson_targets(y)
         return X, y
 
     def _output_layer(self, y: np.ndarray) -> tuple[str, int]:
@@ -170,10 +180,17 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
     def _encode_targets(self, y: np.ndarray) -> np.ndarray:
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
+    def _prediction(self, output: np.ndarray) -> np.ndarray:
+        """The predictions from the network's outputs: z, or exp(z) for loss="poisson"."""
+        if self._output_kind == "poisson":
+            with np.errstate(over="ignore"):
+                output = np.exp(output)
+        return output.ravel() if output.shape[1] == 1 else output
+
     def _score_output(self, output: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
-        if not np.isfinite(output).all():
+        predicted = self._prediction(output)
+        if not np.isfinite(predicted).all():
             return float("nan")
-        predicted = output.ravel() if output.shape[1] == 1 else output
         return float(r2_score(y, predicted, sample_weight=sample_weight))
 
     def predict(self, X: Any) -> np.ndarray:
@@ -187,5 +204,4 @@ best_validation_loss_, best_validation_score_, n_iter_, t_, n_layers_, history_
         -------
         ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
-        output = self._forward(X)
-        return output.ravel() if output.shape[1] == 1 else output
+        return self._prediction(self._forward(X))
