@@ -49,11 +49,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-LOSS_NAMES = {
-    "binary_cross_entropy_with_logits": "binary cross-entropy (fused with the sigmoid)",
-    "cross_entropy": "cross-entropy (fused with softmax)",
-    "mse": "mean squared error",
-}
+def _loss_description(loss: str) -> str:
+    """The loss registry's description of ``loss`` (the name itself when it is unknown)."""
+    from retroprop.nn.functional import LOSSES
+
+    return LOSSES[loss].description if loss in LOSSES else loss
 
 
 def _settings(args: TrainConfig, data: Any, model: Any, loss: str) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def _settings(args: TrainConfig, data: Any, model: Any, loss: str) -> dict[str, 
         "initialisation": args.init or "default (He for ReLU family, Glorot otherwise)",
         "dropout": args.dropout or None,
         "batch norm": args.batch_norm,
-        "loss": LOSS_NAMES.get(loss, loss),
+        "loss": _loss_description(loss),
         "optimizer": args.optimizer,
         "learning rate": args.lr,
         "lr decay per epoch": args.lr_decay,

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.training.objectives import r2_score
+
 __all__ = [
     "Boundary",
     "png_bytes",
@@ -286,6 +288,18 @@ def confusion_matrix(
     return png_bytes(figure)
 
 
+def titled_with_r2(title: str, y_true: np.ndarray, y_pred: np.ndarray) -> str:
+    """``title`` followed by R² of the rows (retroprop's one R²: ``objectives.r2_score``).
+
+    Examples
+    --------
+    >>> titled_with_r2("test", np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
+    'test: R² = 0.500'
+    """
+    r2 = r2_score(y_true, y_pred)
+    return f"{title}: R² = {r2:.3f}" if abs(r2) < 1e3 else f"{title}: R² = {r2:.3g}"
+
+
 def predicted_vs_true(
     y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target"
 ) -> bytes:
@@ -324,9 +338,7 @@ def predicted_vs_true(
             linewidths=0.5,
             label="rows",
         )
-        total = float(np.sum((y_true - y_true.mean()) ** 2))
-        r2 = 1.0 - float(np.sum((y_true - y_pred) ** 2)) / total if total > 0 else float("nan")
-        title = f"{title}: R² = {r2:.3f}" if abs(r2) < 1e3 else f"{title}: R² = {r2:.3g}"
+        title = titled_with_r2(title, y_true, y_pred)
         ax.legend(frameon=False)
     ax.set_xlabel(f"true {name}")
     ax.set_ylabel(f"predicted {name}")
