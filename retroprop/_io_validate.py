@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.nn.config import MODULE_TYPES
+
 __all__ = [
     "ModelFileError",
     "DEFAULT_MAX_BYTES",
@@ -368,11 +370,13 @@ def architecture_shapes(
     depth: int = 0,
     where: str = "architecture",
 ) -> dict[str, tuple[int, ...]]:
-    """The parameter and buffer shapes the architecture's Linear and BatchNorm1d layers declare.
+    """The parameter and buffer shapes the architecture's modules declare.
 
     Read from the plain config, before any module is built, so that a 60,000-wide layer is
     compared with the weights file's header instead of being allocated. Containers are walked
-    to :data:`MAX_MODULE_DEPTH`; other module types are left to ``module_from_config``.
+    to :data:`MAX_MODULE_DEPTH`; each registered module type (:data:`~retroprop.nn.config.
+    MODULE_TYPES`) gives its own shapes (``Module.config_shapes``); an unknown type is left to
+    ``module_from_config``, which refuses it.
 
     Raises
     ------
@@ -403,19 +407,11 @@ def architecture_shapes(
     elif kind == "Residual" and "block" in architecture:
         block = architecture["block"]
         shapes |= architecture_shapes(block, path, f"{prefix}block.", depth + 1, f"{where}.block")
-    elif kind == "Linear":
-        n_in = _width(architecture, "in_features", path, where)
-        n_out = _width(architecture, "out_features", path, where)
-        shapes[f"{prefix}weight"] = (n_in, n_out)
-        if architecture.get("bias", True):
-            shapes[f"{prefix}bias"] = (n_out,)
-    elif kind == "BatchNorm1d":
-        width = _width(architecture, "num_features", path, where)
-        if architecture.get("affine", True):
-            shapes |= {f"{prefix}weight": (width,), f"{prefix}bias": (width,)}
-        if architecture.get("track_running_stats", True):
-            shapes |= {f"{prefix}running_mean": (width,), f"{prefix}running_var": (width,)}
-            shapes[f"{prefix}num_batches_tracked"] = ()
+    elif kind in MODULE_TYPES:
+        declared = MODULE_TYPES[kind].config_shapes(
+            architecture, lambda key: _width(architecture, key, path, where)
+        )
+        shapes = {f"{prefix}{name}": shape for name, shape in declared.items()}
     if depth == 0:
         _drop_tied(shapes, architecture.get("tied_parameters", {}), path)
     return shapes

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import inspect
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -264,43 +260,3 @@ def test_trainer_rejects_bad_settings():
         Trainer(model, resolve_loss("mse"), optimizer, data, epochs=0)
     with pytest.raises(ValueError, match="batch_size must be"):
         Trainer(model, resolve_loss("mse"), optimizer, data, epochs=1, batch_size=0)
-
-
-def _is_flat_table(node: ast.AST) -> bool:
-    """An ``__init__`` that only stores its arguments (``self.x = x``): a declarative table."""
-    statements = [s for s in node.body if not isinstance(s, ast.Expr)]
-    return all(
-        isinstance(s, ast.Assign)
-        and all(isinstance(t, ast.Attribute) for t in s.targets)
-        and isinstance(s.value, ast.Name)
-        for s in statements
-    )
-
-
-def _code_lines(node: ast.AST, source_lines: list[str]) -> int:
-    """Lines of a function that hold code: no docstring, comment or blank line."""
-    body = node.body
-    skip = set()
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        skip = set(range(body[0].lineno, body[0].end_lineno + 1))
-    count = 0
-    for number in range(node.lineno, node.end_lineno + 1):
-        text = source_lines[number - 1].strip()
-        if number not in skip and text and not text.startswith("#"):
-            count += 1
-    return count
-
-
-@pytest.mark.parametrize("package", ["training", "sklearn"])
-def test_functions_and_files_stay_short(package):
-    root = Path(inspect.getfile(rp)).parent / package
-    too_long = []
-    for path in sorted(root.glob("*.py")):
-        source = path.read_text()
-        lines = source.splitlines()
-        assert len(lines) <= 500, path
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                if _code_lines(node, lines) > 60 and not _is_flat_table(node):
-                    too_long.append(f"{path.name}:{node.name}")
-    assert not too_long

@@ -59,20 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command with ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
-    parser = build_parser()
+    """Run the command with ``argv`` (default: ``sys.argv[1:]``) and return its exit code.
+
+    Every failure the user can fix is one line on stderr and exit code 2, never a traceback;
+    Ctrl-C at any moment (start-up included) is exit code 130.
+    """
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # --help, or argparse's own usage error (exit code 2)
-        return int(exit_.code or 0)
-    if args.version:
-        print(args.version_string)
-        return 0
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return EXIT_USAGE
-    try:
-        return int(args.handler(args))
+        return _dispatch(argv)
     except CLIError as error:
         return report(error)
     except ModuleNotFoundError as error:  # installed without its extras: one line, exit 2
@@ -93,3 +86,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    except OSError as error:  # no space, permission, is a directory, another writer...
+        print(f"retroprop: error: {_os_error_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _os_error_line(error: OSError) -> str:
+    """One line for an OSError: a SaveError's own message, else the reason and the path.
+
+    Examples
+    --------
+    >>> import errno
+    >>> _os_error_line(OSError(errno.ENOSPC, "No space left on device", "out/report.html"))
+    'cannot write out/report.html: no space left on device'
+    """
+    from retroprop.io import SaveError
+
+    if isinstance(error, SaveError) or not error.strerror:
+        return " ".join(str(error).split())
+    reason = error.strerror[0].lower() + error.strerror[1:]
+    return f"cannot write {error.filename}: {reason}" if error.filename else reason
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or argparse's own usage error (exit code 2)
+        return int(exit_.code or 0)
+    if args.version:
+        print(args.version_string)
+        return 0
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    return int(args.handler(args))

@@ -46,7 +46,7 @@ class TrainConfig:
         The training, as given (``early_stopping`` 0 or None: off).
     seed : int
         ``--seed``, or a random one drawn once when it was not given.
-    out, no_diagnostics, quiet
+    out, overwrite, no_diagnostics, quiet
         The output options.
     hidden : tuple of int
         The hidden widths ``layers`` names (``()`` for none).
@@ -89,6 +89,7 @@ class TrainConfig:
     threshold: float
     seed: int
     out: str | None
+    overwrite: bool
     no_diagnostics: bool
     quiet: bool
     hidden: tuple[int, ...]

@@ -5,13 +5,19 @@ Exit codes
 0
     The command did what was asked.
 1
-    Training diverged (the loss or a gradient became NaN or inf). The last finite model, its
-    history and its report are saved all the same.
+    Training diverged (the loss, an output or a gradient became NaN or inf, on the training or
+    the validation rows). The model of the last epoch whose losses and outputs were finite, its
+    history and its report are saved all the same, and say which epoch that is. ``experiment``
+    exits 1 when any of its runs diverged.
 2
-    Bad input: a missing file, an unknown column or dataset, NaN in the data, an invalid
-    option, a model directory not written by retroprop.
+    Bad input: a missing or compressed file, an unknown column or dataset, NaN or overflowing
+    values in the data, an option outside its range, a network too big for the memory, an
+    output that cannot be written (every ``OSError``: no space, permission, is a directory, not
+    a directory, another process saving there), a model directory not written by retroprop, a
+    model or rows whose predictions would not be finite.
 130
-    Ctrl-C. During training the model and report reached so far are saved first.
+    Ctrl-C, at any moment. During training the model and report reached so far are saved first;
+    a save in progress is abandoned and the previous run kept.
 """
 
 from __future__ import annotations

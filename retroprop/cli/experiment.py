@@ -15,7 +15,7 @@ from typing import Any
 
 from retroprop.cli.config import TrainConfig
 from retroprop.cli.course_experiments import NAMES, run_named
-from retroprop.cli.errors import EXIT_OK, CLIError
+from retroprop.cli.errors import EXIT_DIVERGED, EXIT_OK, CLIError
 from retroprop.cli.options import add_train_arguments
 
 __all__ = ["add_parser", "run", "parse_vary", "VARIABLE"]
@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
     from retroprop.cli.outputs import default_out_dir
     from retroprop.cli.train import train_and_save
 
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise CLIError(f"--seed must be a whole number in [0, 2**63), got {args.seed}")
     if args.name:
         return run_named(args)
     if not args.vary:
@@ -130,4 +132,8 @@ def run(args: argparse.Namespace) -> int:
         f"Comparison: {base_out / 'comparison.csv'}, report {base_out / 'report.html'}",
         file=sys.stderr,
     )
+    diverged = [label for label, result in runs if result.outcome == "diverged"]
+    if diverged:  # exit codes as documented: 1 when training diverged
+        print(f"retroprop: training diverged in {', '.join(diverged)}", file=sys.stderr)
+        return EXIT_DIVERGED
     return EXIT_OK

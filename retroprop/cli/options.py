@@ -6,6 +6,7 @@ Parsing stays light (no NumPy-heavy imports) so ``retroprop --help`` answers at 
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from retroprop.cli.errors import CLIError
@@ -181,6 +182,11 @@ TRAIN_OPTIONS: tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...] = (
         help="where to write the model, history.csv, metrics.json and report.html "
         "(default: runs/<dataset>-<timestamp>)",
     )),
+    ("output", ("--overwrite",), dict(
+        action="store_true",
+        help="replace --out even when it is a folder of other files, not a retroprop run "
+        "(a previous run there is always replaced whole)",
+    )),
     ("output", ("--no-diagnostics",), dict(
         action="store_true",
         help="do not record the per-layer gradient figures (the report's 'Gradient flow')",
@@ -224,8 +230,10 @@ def check_options(args: Any) -> None:
         raise CLIError(
             "say what to learn from: --dataset NAME (built-in) or --data FILE --target COLUMN"
         )
-    if args.lr is None or not args.lr > 0:
-        raise CLIError(f"--lr must be a positive learning rate, got {args.lr}")
+    if args.lr is None or not 0 < args.lr < math.inf:
+        raise CLIError(f"--lr must be a positive, finite learning rate, got {args.lr}")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise CLIError(f"--seed must be a whole number in [0, 2**63), got {args.seed}")
     if args.epochs < 1:
         raise CLIError(f"--epochs must be at least 1, got {args.epochs}")
     for flag, value in (
@@ -241,8 +249,8 @@ def check_options(args: Any) -> None:
         )
     if not 0.0 <= args.dropout < 1.0:
         raise CLIError(f"--dropout is a probability in [0, 1), got {args.dropout}")
-    if args.l2 < 0:
-        raise CLIError(f"--l2 must be >= 0, got {args.l2}")
+    if not 0 <= args.l2 < math.inf:
+        raise CLIError(f"--l2 must be a finite number >= 0, got {args.l2}")
     if args.lr_decay is not None and not 0.0 < args.lr_decay <= 1.0:
         raise CLIError(f"--lr-decay is a factor in (0, 1], got {args.lr_decay}")
     if args.early_stopping is not None and args.early_stopping < 0:

@@ -1,17 +1,34 @@
 """A run's folder: the model (``rp.save`` format, with its preprocessing as JSON metadata),
-``history.csv``, ``metrics.json`` and ``report.html``, each written atomically."""
+``history.csv``, ``metrics.json``, ``report.html`` and ``manifest.json``, written as one unit.
+
+:func:`run_folder` is entered before training: it checks that ``--out`` can be written (a
+read-only parent, a file in the way, a folder of the user's own files without ``--overwrite``),
+takes the lock that refuses a second writer, and yields a staging folder beside ``--out``.
+:func:`save_run` writes every file into that staging folder; when the block ends, the manifest
+is added and the folder swapped into place in one rename (see :func:`retroprop.io.staged_folder`),
+so a kill, a Ctrl-C or a full disk leaves the previous run or the new one, never a mix."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retroprop.cli.files import atomic_write, json_safe, write_history_csv, write_json
+from retroprop.cli.errors import CLIError
+from retroprop.cli.files import (
+    SaveError,
+    atomic_write,
+    json_safe,
+    staged_folder,
+    write_history_csv,
+    write_json,
+)
 from retroprop.cli.network import predict
 from retroprop.cli.prepare import SPLITS, PreparedData
 
@@ -19,6 +36,7 @@ __all__ = [
     "RunResult",
     "default_out_dir",
     "results_table",
+    "run_folder",
     "run_record",
     "save_run",
     "METADATA_KIND",
@@ -52,6 +70,9 @@ class RunResult:
         The command that reproduces the run, seed included.
     threshold : float
         Binary decision threshold (``--threshold``).
+    report_seconds : float
+        Time spent drawing the gradient-flow figure (the rest of the report is timed around
+        ``save_run``).
     """
 
     history: Any
@@ -65,6 +86,7 @@ class RunResult:
     verdict: Any = None
     command: str = ""
     threshold: float = 0.5
+    report_seconds: float = 0.0
 
 
 def default_out_dir(source: str, root: str = "runs") -> Path:
@@ -266,6 +288,7 @@ def _summary(data: PreparedData, result: RunResult) -> dict[str, Any]:
         "status": result.status,
         "epochs_run": len(history.epoch) if history is not None else 0,
         "best_epoch": getattr(history, "best_epoch", None),
+        "kept_epoch": history.params.get("kept_epoch") if history is not None else None,
         "seconds": (history.params.get("seconds") if history is not None else None),
         "task": data.target.task,
         "class_names": data.target.classes,
@@ -279,19 +302,67 @@ def _summary(data: PreparedData, result: RunResult) -> dict[str, Any]:
     }
 
 
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an ``--out`` that cannot hold a run, naming it, before the lock is taken."""
+    from retroprop._io_publish import is_model_folder
+
+    if os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
+        raise CLIError(f"--out {out}: it is a file; a run is saved as a folder")
+    if out.is_dir() and not overwrite and any(out.iterdir()) and not is_model_folder(out):
+        raise CLIError(
+            f"--out {out}: the folder holds other files and no retroprop run; they would all be "
+            "replaced",
+            hint="choose a new or empty folder, or pass --overwrite to replace it all",
+        )
+    # the run is staged beside ``out``: the first folder that exists above it must be writable
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise CLIError(f"--out {out}: {parent} is a file, not a folder")
+    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"--out {out}: cannot write into {parent} (permission denied or read-only)")
+
+
+@contextlib.contextmanager
+def run_folder(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Check and lock ``out``, yield a staging folder; publish it as ``out`` when the block ends.
+
+    Enter it before training: a folder that cannot be written is refused at once. When the block
+    raises, nothing is published and ``out`` keeps its previous run.
+
+    Raises
+    ------
+    CLIError
+        ``out`` is a file, a folder of other files (without ``overwrite``), or not writable.
+    SaveError
+        Another process is writing ``out``, or writing failed (no space...): one line naming it.
+    """
+    out = Path(os.path.abspath(out))
+    _check_out(out, overwrite)
+    with staged_folder(out, overwrite=overwrite) as folder:
+        yield folder
+
+
 def save_run(
-    out: Path,
+    folder: Path,
     model: Any,
     data: PreparedData,
     result: RunResult,
     settings: Mapping[str, Any],
     options: Mapping[str, Any],
 ) -> Path:
-    """Write the model, ``history.csv``, ``metrics.json`` and ``report.html`` into ``out``."""
-    import retroprop as rp
+    """Write the model, ``history.csv``, ``metrics.json`` and ``report.html`` into ``folder``.
+
+    ``folder`` is the staging folder :func:`run_folder` yields; the manifest and the swap into
+    place happen when that block ends.
+
+    Raises
+    ------
+    SaveError
+        A file could not be written (no space, permission...), naming it.
+    """
+    from retroprop.io import write_model_files
     from retroprop.report import build_report
 
-    out.mkdir(parents=True, exist_ok=True)
     summary = _summary(data, result)
     metadata = {
         "kind": METADATA_KIND,
@@ -302,11 +373,18 @@ def save_run(
         "options": dict(options),
         "training": summary,
     }
-    rp.save(model, out, metadata=json_safe(metadata))
+    try:
+        write_model_files(model, folder, json_safe(metadata))
+    except SaveError:
+        raise
+    except OSError as error:  # safetensors or json writing: one line naming the folder
+        raise SaveError(
+            f"cannot write the model into {folder}: {error.strerror or error}"
+        ) from error
     history = result.history
     epochs = list(history.epoch) if history is not None else []
     logs = dict(history.history) if history is not None else {}
-    write_history_csv(out / "history.csv", epochs, logs)
-    write_json(out / "metrics.json", {**summary, "settings": dict(settings)})
-    atomic_write(out / "report.html", build_report(run_record(model, data, result, settings)))
-    return out
+    write_history_csv(folder / "history.csv", epochs, logs)
+    write_json(folder / "metrics.json", {**summary, "settings": dict(settings)})
+    atomic_write(folder / "report.html", build_report(run_record(model, data, result, settings)))
+    return folder

@@ -11,7 +11,7 @@ import numpy as np
 
 from retroprop.cli.errors import EXIT_OK, CLIError
 
-__all__ = ["add_parser", "run", "predictions_frame"]
+__all__ = ["add_parser", "run", "predictions_frame", "check_output", "finite_predictions"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -67,25 +67,90 @@ def predictions_frame(
     return frame
 
 
-def _report_scores(z: np.ndarray, frame: Any, target: Any, threshold: float, output: str) -> None:
+def _report_scores(
+    model: Any, X: np.ndarray, frame: Any, target: Any, threshold: float, output: str
+) -> None:
     """When the rows hold the target column: print the train command's scores on them, and
     write them as JSON next to ``--output`` (``<output>.metrics.json``)."""
     if target.name not in frame.columns:
         return
     from retroprop.cli.files import json_safe, write_json
     from retroprop.cli.metrics import score_rows
+    from retroprop.cli.network import logits
     from retroprop.cli.outputs import results_table
     from retroprop.cli.prepare import _parse_target
 
     parsed = _parse_target(frame[target.name], None)  # as training parsed it; NaN where missing
     truth = [None if value is None or value != value else value for value in parsed]
-    scores, rows = score_rows(z, truth, target, threshold)
+    scores, rows = score_rows(logits(model, X, target), truth, target, threshold)
     if not rows:
         return
     print(f"Scores on the {rows:,} rows with a known {target.name!r}:", file=sys.stderr)
     print(results_table({"rows": scores}), file=sys.stderr)
     if output != "-":
         write_json(f"{output}.metrics.json", json_safe({"rows": rows, "metrics": scores}))
+
+
+def check_output(output: str) -> None:
+    """Refuse a ``--output`` that cannot be written, before any work: a folder, a missing or
+    read-only folder, a read-only file.
+
+    Raises
+    ------
+    CLIError
+        Naming ``--output`` and why.
+    """
+    import os
+    from pathlib import Path
+
+    if output == "-":
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise CLIError(f"--output {output}: it is a folder; give a file name, e.g. {path}/out.csv")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise CLIError(f"--output {output}: its folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"--output {output}: cannot write into {parent} (permission denied)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CLIError(f"--output {output}: the file is read-only")
+
+
+def finite_predictions(model: Any, X: np.ndarray, target: Any, source: str) -> np.ndarray:
+    """The model's predictions on ``X``, refused when any is NaN or inf (never written).
+
+    Raises
+    ------
+    CLIError
+        Naming how many rows and why: the model's weights or statistics are not finite, or the
+        rows hold values too extreme for the model.
+    """
+    from retroprop.cli.network import from_logits, logits
+
+    bad_weights = [
+        name for name, array in model.state_dict().items() if not np.isfinite(array).all()
+    ]
+    if bad_weights:
+        raise CLIError(
+            f"the model's weights are not finite (NaN or inf in {', '.join(bad_weights[:3])}"
+            f"{' ...' if len(bad_weights) > 3 else ''}): no prediction can be trusted",
+            hint="it was saved after a divergence; train it again with a lower --lr",
+        )
+    outputs = logits(model, X, target)  # an inf logit may still give a finite probability
+    values = from_logits(outputs, target)
+    finite = np.isfinite(outputs).all(axis=1) & np.isfinite(values).reshape(len(X), -1).all(axis=1)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        shown = ", ".join(str(r + 1) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        largest = float(np.abs(X[rows]).max()) if X.size else 0.0
+        raise CLIError(
+            f"{len(rows):,} of {len(values):,} rows of {source} give a non-finite prediction "
+            f"(NaN or inf; data rows {shown}): they hold values too extreme for the model "
+            f"(up to {largest:.3g} after scaling)",
+            hint="check those rows; no prediction was written",
+        )
+    return values
 
 
 def _warn_about_values(prep: Any, features: Any, source: str) -> None:
@@ -119,9 +184,9 @@ def run(args: argparse.Namespace) -> int:
     """The ``predict`` command."""
     from retroprop.cli.files import atomic_write
     from retroprop.cli.model_dir import open_model
-    from retroprop.cli.network import from_logits, logits
     from retroprop.cli.tabular import read_table
 
+    check_output(args.output)
     saved = open_model(args.model)
     if saved.preprocessing is None:
         raise CLIError(
@@ -144,9 +209,9 @@ def run(args: argparse.Namespace) -> int:
     )  # parses by the saved schema; names absent columns first
     _warn_about_values(prep, frame, source)
     threshold = float((saved.metadata.get("options") or {}).get("threshold") or 0.5)
-    z = logits(saved.model, X, target)
-    output = predictions_frame(from_logits(z, target), target, threshold)
-    _report_scores(z, frame, target, threshold, args.output)
+    values = finite_predictions(saved.model, X, target, source)
+    output = predictions_frame(values, target, threshold)
+    _report_scores(saved.model, X, frame, target, threshold, args.output)
     if keep:
         import pandas as pd
 
@@ -155,10 +220,6 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        from pathlib import Path
-
-        if not Path(args.output).resolve().parent.is_dir():
-            raise CLIError(f"cannot write {args.output}: its folder does not exist")
         atomic_write(args.output, text)
         print(f"Wrote {len(output):,} predictions to {args.output}", file=sys.stderr)
     return EXIT_OK

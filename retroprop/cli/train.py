@@ -50,11 +50,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-LOSS_NAMES = {
-    "binary_cross_entropy_with_logits": "binary cross-entropy (fused with the sigmoid)",
-    "cross_entropy": "cross-entropy (fused with softmax)",
-    "mse": "mean squared error",
-}
+def _loss_description(loss: str) -> str:
+    """The loss registry's description of ``loss`` (the name itself when it is unknown)."""
+    from retroprop.nn.functional import LOSSES
+
+    return LOSSES[loss].description if loss in LOSSES else loss
 
 
 def _settings(args: TrainConfig, data: Any, model: Any, loss: str) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def _settings(args: TrainConfig, data: Any, model: Any, loss: str) -> dict[str, 
         "initialisation": args.init or "default (He for ReLU family, Glorot otherwise)",
         "dropout": args.dropout or None,
         "batch norm": args.batch_norm,
-        "loss": LOSS_NAMES.get(loss, loss),
+        "loss": _loss_description(loss),
         "optimizer": args.optimizer,
         "learning rate": args.lr,
         "lr decay per epoch": args.lr_decay,
@@ -223,10 +223,14 @@ def _fit(config: TrainConfig, data: Any, model: Any) -> tuple[Any, str | None, A
     return recorder.history, diverged, diagnostics, loss
 
 
-def _exit_code(outcome: str, diverged: str | None, out: Path) -> int:
+def _exit_code(outcome: str, diverged: str | None, out: Path, kept: int | None) -> int:
     if outcome == "diverged":
         print(f"retroprop: error: training diverged: {diverged}", file=sys.stderr)
-        print(f"retroprop: the last finite model and its report are in {out}/", file=sys.stderr)
+        which = f"epoch {kept}" if kept else "the initial weights"
+        print(
+            f"retroprop: the last finite model ({which}) and its report are in {out}/",
+            file=sys.stderr,
+        )
         return EXIT_DIVERGED
     if outcome == "interrupted":
         print(f"retroprop: interrupted; the model so far is saved in {out}/", file=sys.stderr)
@@ -290,22 +294,63 @@ def _worst(*levels: str) -> str:
     return max(levels, key=("ok", "warn", "bad").index)
 
 
-def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
-    """Prepare the data, train, evaluate and save; returns (exit code, model, RunResult)."""
+def _check_not_compressed(path: str | None) -> None:
+    """Refuse a gzip file whose name does not say so (pandas would read it as text)."""
+    if not path or path.lower().endswith((".gz", ".gzip")):
+        return
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(2)
+    except OSError:
+        return  # reading it names the problem
+    if magic == b"\x1f\x8b":
+        raise CLIError(
+            f"--data {path} is gzip-compressed, not a plain CSV",
+            hint=f"decompress it (gunzip -c {path} > data.csv) or name it {path}.gz",
+        )
+
+
+def _prepare(config: TrainConfig) -> Any:
+    """The data, refused when encoding made any value non-finite (overflow after scaling)."""
+    import numpy as np
+
+    from retroprop.cli.prepare import prepare_data
+
+    _check_not_compressed(config.data)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, in one line
+        data = prepare_data(config)
+    names = data.preprocessing.feature_names
+    bad: dict[str, int] = {}
+    for X in data.X.values():
+        rows_per_column = (~np.isfinite(X)).sum(axis=0)
+        for index in np.flatnonzero(rows_per_column):
+            bad[names[index]] = bad.get(names[index], 0) + int(rows_per_column[index])
+    if bad:
+        shown = ", ".join(f"{name!r} ({count} rows)" for name, count in list(bad.items())[:5])
+        raise CLIError(
+            f"values too large: column {shown} overflows after standardising (the network "
+            f"computes in float32, up to {np.finfo(np.float32).max:.3g})",
+            hint="rescale those columns (e.g. take a logarithm) or fix the extreme rows",
+        )
+    return data
+
+
+def _check_memory(config: TrainConfig, data: Any) -> None:
+    """Refuse a network and batch that cannot fit in memory, before building it."""
+    from retroprop.cli.budget import check_memory
+
+    widths = [data.n_features, *config.hidden, data.target.output_width]
+    rows = len(data.X["train"])
+    check_memory(widths, min(config.batch or rows, rows) if rows else 1)
+
+
+def _train(config: TrainConfig, data: Any) -> tuple[Any, Any, str | None, str, dict[str, Any]]:
+    """Build and train the network; (model, RunResult, why it diverged, loss, settings)."""
     import retroprop as rp
     from retroprop.cli.network import build_network
-    from retroprop.cli.outputs import (
-        RunResult,
-        default_out_dir,
-        evaluate_splits,
-        results_table,
-        save_run,
-    )
-    from retroprop.cli.prepare import prepare_data
+    from retroprop.cli.outputs import RunResult, evaluate_splits, results_table
     from retroprop.report.gradient_flow import summarise
 
-    data = prepare_data(config)
-    _announce(data)
     rp.manual_seed(config.seed)
     model = build_network(
         data.n_features,
@@ -323,24 +368,41 @@ def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
     flow_seconds = time.perf_counter() - started
     metrics, baseline, details = evaluate_splits(model, data, config.threshold, config.class_weight)
     verdict = _judge(config, model, data, history, {**metrics, **baseline})
-    command = reproduce_command(config)
     result = RunResult(history, status, _worst(level, verdict.level), outcome, metrics, flow)
     result.details, result.baseline, result.verdict = details, baseline, verdict
-    result.command, result.threshold = command, config.threshold
-    out = Path(config.out) if config.out else default_out_dir(data.source)
+    result.command, result.threshold = reproduce_command(config), config.threshold
+    result.report_seconds = flow_seconds
     _say("")
     _say(results_table({**metrics, **baseline}))
     _say("\n" + str(verdict))
     if diagnostics is not None and flow.problems:
         _say("Gradient flow: " + "\n".join(flow.problems))
-    started = time.perf_counter()
-    save_run(out, model, data, result, _settings(config, data, model, loss), config.as_dict())
-    seconds = time.perf_counter() - started + flow_seconds
+    return model, result, diverged, loss, _settings(config, data, model, loss)
+
+
+def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
+    """Prepare the data, train, evaluate and save; returns (exit code, model, RunResult).
+
+    The output folder is checked and locked before training (:func:`run_folder`), and the run
+    is published there as one unit when everything is written.
+    """
+    from retroprop.cli.outputs import default_out_dir, run_folder, save_run
+
+    data = _prepare(config)
+    _announce(data)
+    _check_memory(config, data)
+    out = Path(config.out) if config.out else default_out_dir(data.source)
+    with run_folder(out, overwrite=config.overwrite) as folder:
+        model, result, diverged, loss, settings = _train(config, data)
+        started = time.perf_counter()
+        save_run(folder, model, data, result, settings, config.as_dict())
+        seconds = time.perf_counter() - started + result.report_seconds
     _say(f"\nSaved the model, history.csv, metrics.json and report.html to {out}/")
     _say(f"Report written in {seconds:.2f} s (figures and files)")
     _say(f"Report: {(out / 'report.html').resolve().as_uri()}")
-    _say(f"Reproduce: {command}")
-    return _exit_code(outcome, diverged, out), model, result
+    _say(f"Reproduce: {result.command}")
+    kept = result.history.params.get("kept_epoch") if result.history is not None else None
+    return _exit_code(result.outcome, diverged, out, kept), model, result
 
 
 def run(args: argparse.Namespace) -> int:

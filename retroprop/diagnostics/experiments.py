@@ -40,13 +40,15 @@ from retroprop.diagnostics.stats import LayerStats, layer_stats
 from retroprop.nn.activation import get_activation
 from retroprop.nn.container import Sequential
 from retroprop.nn.functional import cross_entropy
-from retroprop.nn.init import get as get_init
+from retroprop.nn.init import INITIALIZERS
 from retroprop.nn.linear import Linear
 from retroprop.random import using_generator
 from retroprop.tensor import Tensor
 
 __all__ = ["ExperimentResult", "glorot_bengio", "depth_experiment", "load_dataset"]
 
+# The papers' short words for initialisers. They stay here, not in the initialiser registry:
+# ``Linear(init="he")`` is refused on purpose (a layer names its distribution in full).
 _INIT_ALIASES = {
     "xavier": "xavier_uniform",  # the paper's normalised initialisation is uniform
     "glorot": "xavier_uniform",
@@ -152,9 +154,9 @@ def load_dataset(
 
 
 def _init_name(name: str) -> str:
-    key = _INIT_ALIASES.get(name, name)
-    get_init(key)  # an unknown name fails here, listing the known ones
-    return key
+    """The registered initialiser behind a short word or any registered name or alias."""
+    # an unknown name fails here, listing the known ones
+    return INITIALIZERS.canonical(_INIT_ALIASES.get(name, name))
 
 
 def _network(

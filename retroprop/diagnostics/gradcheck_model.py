@@ -198,38 +198,66 @@ def gradcheck_model(
     labels = _layer_labels(model)
     results = []
     for name, _ in params:
-        param = cloned[name]
-        analytic_all = param.grad if param.grad is not None else np.zeros_like(param.data)
-        flat = param.data.reshape(-1)
-        chosen = np.arange(flat.size)
-        if max_elements is not None and flat.size > max_elements:
-            chosen = np.sort(rng.choice(flat.size, size=max_elements, replace=False))
-        numerical = np.empty(chosen.size)
-        with no_grad():
-            for k, index in enumerate(chosen):
-                original = flat[index]
-                flat[index] = original + eps
-                above = objective_value().item()
-                flat[index] = original - eps
-                below = objective_value().item()
-                flat[index] = original
-                numerical[k] = (above - below) / (2 * eps)
-        analytic = analytic_all.reshape(-1)[chosen]
-        error = np.abs(analytic - numerical)
-        scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numerical)), atol)
-        passed = bool(np.all(error <= atol + rtol * np.abs(numerical)))
         module_path = name.rpartition(".")[0]
         results.append(
-            GradcheckRow(
-                parameter=name,
+            _check_parameter(
+                name,
+                cloned[name],
+                objective_value,
                 layer=labels.get(module_path, module_path),
-                shape=tuple(int(n) for n in param.shape),
-                checked=int(chosen.size),
-                max_abs_error=float(error.max(initial=0.0)),
-                max_rel_error=float((error / scale).max(initial=0.0)),
-                ok=passed,
+                rng=rng,
+                eps=eps,
+                atol=atol,
+                rtol=rtol,
+                max_elements=max_elements,
             )
         )
     return GradcheckModelResult(
         rows=results, ok=all(row.ok for row in results), eps=eps, atol=atol, rtol=rtol
+    )
+
+
+def _check_parameter(
+    name: str,
+    param: Tensor,
+    objective_value: Callable[[], Tensor],
+    *,
+    layer: str,
+    rng: np.random.Generator,
+    eps: float,
+    atol: float,
+    rtol: float,
+    max_elements: int | None,
+) -> GradcheckRow:
+    """Compare ``param.grad`` with central differences of ``objective_value`` on its elements.
+
+    ``param`` belongs to the float64 copy whose backward pass has already run; each chosen
+    element is moved by +-eps in place and restored.
+    """
+    analytic_all = param.grad if param.grad is not None else np.zeros_like(param.data)
+    flat = param.data.reshape(-1)
+    chosen = np.arange(flat.size)
+    if max_elements is not None and flat.size > max_elements:
+        chosen = np.sort(rng.choice(flat.size, size=max_elements, replace=False))
+    numerical = np.empty(chosen.size)
+    with no_grad():
+        for k, index in enumerate(chosen):
+            original = flat[index]
+            flat[index] = original + eps
+            above = objective_value().item()
+            flat[index] = original - eps
+            below = objective_value().item()
+            flat[index] = original
+            numerical[k] = (above - below) / (2 * eps)
+    analytic = analytic_all.reshape(-1)[chosen]
+    error = np.abs(analytic - numerical)
+    scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numerical)), atol)
+    return GradcheckRow(
+        parameter=name,
+        layer=layer,
+        shape=tuple(int(n) for n in param.shape),
+        checked=int(chosen.size),
+        max_abs_error=float(error.max(initial=0.0)),
+        max_rel_error=float((error / scale).max(initial=0.0)),
+        ok=bool(np.all(error <= atol + rtol * np.abs(numerical))),
     )

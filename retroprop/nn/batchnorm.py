@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -171,6 +172,17 @@ class BatchNorm1d(Module):
             "track_running_stats": self.track_running_stats,
             "dtype": str(self._dtype),
         }
+
+    @classmethod
+    def config_shapes(cls, config: Any, width: Callable[[str], int]) -> dict[str, tuple[int, ...]]:
+        """weight and bias (num_features,) when affine; the running statistics when tracked."""
+        n = width("num_features")
+        shapes: dict[str, tuple[int, ...]] = {}
+        if config.get("affine", True):
+            shapes |= {"weight": (n,), "bias": (n,)}
+        if config.get("track_running_stats", True):
+            shapes |= {"running_mean": (n,), "running_var": (n,), "num_batches_tracked": ()}
+        return shapes
 
     def extra_repr(self) -> str:
         return (

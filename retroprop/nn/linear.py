@@ -204,6 +204,12 @@ class Linear(Module):
             "dtype": str(self._parameters["weight"].dtype),
         }
 
+    @classmethod
+    def config_shapes(cls, config: Any, width: Callable[[str], int]) -> dict[str, tuple[int, ...]]:
+        """{"weight": (in_features, out_features), "bias": (out_features,) unless bias=False}."""
+        n_in, n_out = width("in_features"), width("out_features")
+        return {"weight": (n_in, n_out)} | ({"bias": (n_out,)} if config.get("bias", True) else {})
+
     def extra_repr(self) -> str:
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -386,6 +386,19 @@ class Module:
         """Build the module from :meth:`get_config`'s output."""
         return cls(**config)
 
+    @classmethod
+    def config_shapes(
+        cls, config: Mapping[str, Any], width: Callable[[str], int]
+    ) -> dict[str, tuple[int, ...]]:
+        """Shapes of the parameters and buffers a module built from ``config`` would hold.
+
+        Read from the plain config without building anything, so that the loader compares them
+        with a weights file before allocating; ``width(key)`` is ``config[key]`` checked to be a
+        positive integer (it raises otherwise). None by default: a registered module type with
+        parameters overrides this.
+        """
+        return {}
+
     def extra_repr(self) -> str:
         """The arguments shown inside the parentheses of ``repr(module)``."""
         return ""

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.training.objectives import r2_score
+
 __all__ = [
     "Boundary",
     "png_bytes",
@@ -305,6 +307,18 @@ def _sample(
     return y_true[::step], y_pred[::step]
 
 
+def titled_with_r2(title: str, y_true: np.ndarray, y_pred: np.ndarray) -> str:
+    """``title`` followed by R² of the rows (retroprop's one R²: ``objectives.r2_score``).
+
+    Examples
+    --------
+    >>> titled_with_r2("test", np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
+    'test: R² = 0.500'
+    """
+    r2 = r2_score(y_true, y_pred)
+    return f"{title}: R² = {r2:.3f}" if abs(r2) < 1e3 else f"{title}: R² = {r2:.3g}"
+
+
 def predicted_vs_true(
     y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target"
 ) -> bytes:
@@ -316,8 +330,7 @@ def predicted_vs_true(
     b'\\x89PNG'
     """
     y_true, y_pred = _sample(y_true, y_pred, limit=None)
-    total = float(np.sum((y_true - y_true.mean()) ** 2)) if y_true.size else 0.0
-    r2 = 1.0 - float(np.sum((y_true - y_pred) ** 2)) / total if total > 0 else float("nan")
+    titled = titled_with_r2(title, y_true, y_pred) if y_true.size else title
     shown = f"{len(y_true):,} rows" + (
         f", {SCATTER_ROWS:,} drawn" if y_true.size > SCATTER_ROWS else ""
     )
@@ -346,7 +359,7 @@ def predicted_vs_true(
             linewidths=0.5,
             label=shown,
         )
-        title = f"{title}: R² = {r2:.3f}" if abs(r2) < 1e3 else f"{title}: R² = {r2:.3g}"
+        title = titled  # R² of every row, not of the sample drawn
         ax.legend(frameon=False, loc="upper left")
     ax.set_xlabel(f"true {name}")
     ax.set_ylabel(f"predicted {name}")

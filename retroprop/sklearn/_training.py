@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from sklearn.model_selection import train_test_split
 import retroprop.nn.functional as F
 from retroprop.function import Function
 from retroprop.nn.linear import Linear
+from retroprop.optim import OPTIMIZER_CLASSES
 from retroprop.sklearn._poisson import poisson_loss
 from retroprop.tensor import Tensor
 from retroprop.training.callbacks import Callback
@@ -370,7 +372,7 @@ def batch_size_for(batch_size: int | str, n_train: int, batch_norm: bool) -> int
 
 
 def optimizer_options(estimator: BaseMLP) -> dict[str, Any]:
-    """The optimiser's keyword arguments from the estimator's parameters."""
+    """The optimiser's keyword arguments from the estimator's parameters (those it accepts)."""
     options: dict[str, Any] = {"lr": estimator.learning_rate_init}
     if estimator.solver == "sgd":
         options["momentum"] = estimator.momentum
@@ -380,4 +382,7 @@ def optimizer_options(estimator: BaseMLP) -> dict[str, Any]:
         options["eps"] = estimator.epsilon
     else:
         options["eps"] = estimator.epsilon
-    return options
+    accepted = inspect.signature(OPTIMIZER_CLASSES[estimator.solver]).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return options
+    return {name: value for name, value in options.items() if name in accepted}

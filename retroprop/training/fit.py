@@ -103,7 +103,8 @@ def fit(
     Raises
     ------
     ValueError
-        Bad data: X not 2-D, lengths that differ, NaN or inf, labels outside the output
+        ``epochs``, ``batch_size`` or ``seed`` not a whole number in its range (named); bad
+        data: X not 2-D, lengths that differ, NaN or inf, labels outside the output
         layer, a width that does not match the first layer; a ``validation_split`` that
         would leave either side without rows (or, stratified, a class on one side only).
     DivergenceError
@@ -126,6 +127,7 @@ def fit(
     >>> (model(X).numpy().ravel() > 0.5).astype(int).tolist()
     [0, 1, 1, 0]
     """
+    epochs, batch_size, seed = _check_counts(epochs, batch_size, seed)
     objective = resolve_loss(loss)
     optimizer = _resolve_optimizer(optimizer, model)
     rng = np.random.default_rng(seed) if seed is not None else default_generator()
@@ -152,6 +154,28 @@ def fit(
     if where:
         trainer.log(f"Validation: {where}")
     return trainer.run()
+
+
+def _whole_number(name: str, value: Any, allowed: str, minimum: int) -> int:
+    """``value`` as an int when it is a whole number >= ``minimum``, else ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
+    if not np.isfinite(value) or value != int(value) or value < minimum:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return int(value)
+
+
+def _check_counts(epochs: Any, batch_size: Any, seed: Any) -> tuple[int, int | None, int | None]:
+    """``epochs``, ``batch_size`` and ``seed`` as ints, each checked; ValueError names the first
+    that is not a whole number in its range (a float such as 10.0 is accepted)."""
+    epochs = _whole_number("epochs", epochs, "a whole number >= 1", 1)
+    if batch_size is not None:
+        batch_size = _whole_number(
+            "batch_size", batch_size, "None (full batch) or a whole number >= 1", 1
+        )
+    if seed is not None:
+        seed = _whole_number("seed", seed, "None or a whole number >= 0", 0)
+    return epochs, batch_size, seed
 
 
 def _validation(

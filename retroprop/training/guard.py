@@ -84,8 +84,9 @@ def describe_divergence(
     else:
         located = f"; first non-finite value in {where}"
     rate = f" (now {learning_rate:g})" if learning_rate is not None else ""
+    at = f"epoch {epoch}, batch {batch}" if batch else f"the end of epoch {epoch}"
     return (
-        f"{what} became {value} at epoch {epoch}, batch {batch}{located}. Lower the learning "
+        f"{what} became {value} at {at}{located}. Lower the learning "
         f"rate{rate}, clip gradients (clip_grad_norm=1.0), or use an initialisation matched to "
         "the activation (He for ReLU, Glorot for sigmoid/tanh). The model keeps its last "
         "finite weights."

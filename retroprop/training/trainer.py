@@ -194,6 +194,7 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_train_begin({})
         self._snapshot = {k: v.copy() for k, v in self.model.state_dict().items()}
+        self.history.params["kept_epoch"] = 0  # the epoch whose weights a divergence restores
 
     def run_epoch(self, epoch: int) -> dict[str, float]:
         """One pass over the training rows, batch by batch; returns the epoch's training logs."""
@@ -280,8 +281,10 @@ class Trainer:
         if self.verbose:
             self.log(format_line(epoch, self.epochs, self._previous_loss, logs))
         self._previous_loss = logs["loss"]
+        self._check_epoch_finite(logs)
         for name, array in self.model.state_dict().items():  # in place: no new arrays per epoch
             np.copyto(self._snapshot[name], array)
+        self.history.params["kept_epoch"] = epoch
         for callback in self.callbacks:
             callback.on_epoch_end(epoch, logs)
 
@@ -300,10 +303,27 @@ class Trainer:
             self._bar.close()
             self._bar = None
 
-    def _diverged(self, what: str, value: float, batch: int, inputs: np.ndarray) -> None:
+    def _check_epoch_finite(self, logs: dict[str, float]) -> None:
+        """A divergence when the epoch's training or validation loss, or its validation outputs,
+        are not finite: such weights are not kept as "the last finite model"."""
+        for key in ("loss", "val_loss"):
+            if key in logs and not np.isfinite(logs[key]):
+                what = "the validation loss" if key == "val_loss" else "the training loss"
+                self._diverged(what, logs[key], 0, None)
+        outputs = self.validation_outputs
+        if self.validation is not None and outputs is not None and not np.isfinite(outputs).all():
+            self._diverged("the validation output", float("nan"), 0, None)
+
+    def _diverged(self, what: str, value: float, batch: int, inputs: np.ndarray | None) -> None:
         self._close_bar()
         message = describe_divergence(
             self.model, what, value, self.epoch, batch, self.learning_rate, inputs
+        )
+        kept = self.history.params.get("kept_epoch", 0)
+        message += (
+            f" Kept: the weights of epoch {kept}, the last whose losses and outputs were finite."
+            if kept
+            else " Kept: the initial weights (no epoch ended with finite losses and outputs)."
         )
         # Back to the end of the last completed epoch: finite, and not yet blown up.
         self.model.load_state_dict(self._snapshot)
