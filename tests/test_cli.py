@@ -263,7 +263,7 @@ def test_ctrl_c_saves_the_model_and_report_so_far(tmp_path):
     out = tmp_path / "run"
     process = subprocess.Popen(
         [sys.executable, "-m", "retroprop", "train", "--dataset", "digits", "--epochs", "100000",
-         "--seed", "0", "--out", str(out)],
+         "--seed", "0", "--early-stopping", "0", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -105,7 +105,7 @@ BAD_FLAGS = [
     (["--dropout", "1"], "--dropout"),
     (["--test-size", "nan"], "--test-size"),
     (["--lr-decay", "0"], "--lr-decay"),
-    (["--early-stopping", "0"], "--early-stopping"),
+    (["--early-stopping", "-1"], "--early-stopping"),  # 0 turns early stopping off
     (["--layers", "60000,60000,60000"], "--layers"),
     (["--layers", "0"], None),  # 'none' spelled 0 is no hidden layer: not an error
 ]
@@ -299,7 +299,7 @@ def test_kill_9_during_saves_leaves_the_old_or_the_new_run(saved_run):
 def test_two_concurrent_writers_on_one_out(tmp_path):
     out = tmp_path / "run"
     first = popen("train", "--dataset", "xor", "--epochs", "100000", "--seed", "1",
-                  "--out", str(out))  # fmt: skip
+                  "--early-stopping", "0", "--out", str(out))  # fmt: skip
     try:
         for line in first.stdout:
             if line.startswith("Epoch"):
