@@ -174,3 +174,18 @@ def test_a_yes_no_target_keeps_its_class_names(tmp_path, capsys):
     metadata = json.loads((out / "config.json").read_text())["metadata"]
     assert metadata["target"]["classes"] == ["No", "Yes"]
     assert metadata["preprocessing"]["categorical"] == {"student": ["False", "True"]}
+
+
+def test_values_beyond_the_training_range_are_clipped_and_counted(tmp_path, capsys):
+    """A typo (age 700) gets the prediction of the oldest member seen, not an extrapolation."""
+    out, _ = train(tmp_path, capsys=capsys)
+    prep = json.loads((out / "config.json").read_text())["metadata"]["preprocessing"]
+    low, high = prep["ranges"]["age"]
+    assert 20 <= low < high <= 70
+    rows = pd.DataFrame({"member": ["true"] * 3, "postcode": ["01"] * 3,
+                         "age": [str(high), "700", "-5"], "notes": [""] * 3})  # fmt: skip
+    result, err = predict(capsys, out, rows, tmp_path)
+    probabilities = result.filter(like="probability").to_numpy()
+    np.testing.assert_array_equal(probabilities[1], probabilities[0])
+    assert f"column 'age': 2 of 3 row(s) hold values outside the training range [{low:g}, " in err
+    assert "clipped to it" in err

@@ -166,6 +166,14 @@ def _warn_about_values(prep: Any, features: Any, source: str) -> None:
                 f"training median {prep.medians[column]:g}",
                 file=sys.stderr,
             )
+    for column, rows in prep.out_of_range_counts(features).items():
+        low, high = prep.ranges[column]
+        print(
+            f"retroprop: warning: column {column!r}: {rows} of {len(features)} row(s) hold "
+            f"values outside the training range [{low:g}, {high:g}]; clipped to it (a network "
+            "extrapolates unreliably beyond what it saw)",
+            file=sys.stderr,
+        )
     for column, counts in prep.unknown_counts(features).items():
         rows = sum(counts.values())
         shown = ", ".join(f"{v!r} ({n})" for v, n in list(counts.items())[:5])

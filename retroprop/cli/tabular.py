@@ -192,6 +192,10 @@ class Preprocessing:
         ``{column: median}`` of the numeric columns' training values, for missing values.
     indicators : list of str
         The numeric columns with a 0/1 "is missing" feature after their value.
+    ranges : dict
+        ``{column: [min, max]}`` of the numeric columns' training values: a new value beyond
+        them is clipped to the nearest bound (a network extrapolates unreliably beyond what it
+        saw, e.g. one ReLU unit's slope times a typo), and ``predict`` says how many rows were.
     schema : Schema or None
         Every input column's kind and parsing; None for a model saved before schemas existed.
 
@@ -214,6 +218,7 @@ class Preprocessing:
     medians: dict[str, float] = field(default_factory=dict)
     indicators: list[str] = field(default_factory=list)
     schema: Schema | None = None
+    ranges: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
     def fit(cls, features: Any, schema: Schema | None = None) -> Preprocessing:
@@ -238,6 +243,7 @@ class Preprocessing:
             for j, name in enumerate(numeric):
                 prep.numeric[name] = [float(scaler.mean_[j]), float(scaler.scale_[j])]
                 prep.medians[name] = float(imputer.statistics_[j])
+                prep.ranges[name] = [float(filled[:, j].min()), float(filled[:, j].max())]
             if imputer.indicator_ is not None:
                 prep.indicators = [numeric[j] for j in imputer.indicator_.features_]
         if categorical:
@@ -320,6 +326,8 @@ class Preprocessing:
                         hint="fill them in, or train the model again with this version",
                     )
                 numbers = np.where(gaps, self.medians.get(column, 0.0), numbers)
+                if column in self.ranges:
+                    numbers = np.clip(numbers, *self.ranges[column])
                 mean, scale = self.numeric[column]
                 blocks.append(((numbers - mean) / scale)[:, None])
                 if column in self.indicators:
@@ -346,6 +354,18 @@ class Preprocessing:
                 unknown[column] = {str(k): int(n) for k, n in sorted(counts.items())}
         return unknown
 
+    def out_of_range_counts(self, features: Any) -> dict[str, int]:
+        """Per numeric column, how many rows hold a value beyond its training range (those
+        values are clipped to the range by :meth:`transform`)."""
+        parsed = self.parse(features)
+        counts = {}
+        for column, (low, high) in self.ranges.items():
+            numbers = parsed[column].to_numpy(dtype=np.float64)
+            outside = int(((numbers < low) | (numbers > high)).sum())  # NaN: neither
+            if outside:
+                counts[column] = outside
+        return counts
+
     def unknown_categories(self, features: Any) -> dict[str, list[str]]:
         """Per categorical column, the values not seen in training (encoded as all zeros)."""
         return {column: list(counts) for column, counts in self.unknown_counts(features).items()}
@@ -358,6 +378,7 @@ class Preprocessing:
             "categorical": {k: list(v) for k, v in self.categorical.items()},
             "medians": dict(self.medians),
             "indicators": list(self.indicators),
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
         }
         if self.schema is not None:
             data["schema"] = self.schema.to_json()
@@ -382,4 +403,5 @@ class Preprocessing:
             medians={str(k): float(v) for k, v in data.get("medians", {}).items()},
             indicators=[str(c) for c in data.get("indicators", [])],
             schema=None if schema is None else Schema.from_json(schema),
+            ranges={str(k): [float(x) for x in v] for k, v in data.get("ranges", {}).items()},
         )
