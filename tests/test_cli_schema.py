@@ -130,7 +130,7 @@ def test_no_indicator_for_a_column_complete_in_training_and_unseen_gaps_are_coun
     X = prep.transform(new, dtype=np.float64)
     assert X[0, 0] == pytest.approx((prep.medians["age"] - prep.numeric["age"][0])
                                     / prep.numeric["age"][1])  # fmt: skip
-    assert prep.unknown_counts(new) == {"shoe": {"(missing)": 1, "XL": 1}}
+    assert prep.unknown_counts(prep.parse(new)) == {"shoe": {"(missing)": 1, "XL": 1}}
 
 
 def test_a_model_saved_before_schemas_still_transforms_and_names_what_it_cannot_do():

@@ -153,11 +153,11 @@ def finite_predictions(model: Any, X: np.ndarray, target: Any, source: str) -> n
     return values
 
 
-def _warn_about_values(prep: Any, features: Any, source: str) -> None:
-    """One line per column with missing values filled in or categories not seen in training."""
+def _warn_about_values(prep: Any, parsed: Any) -> None:
+    """One line per column with missing values filled in, values beyond the training range, or
+    categories not seen in training (``parsed``: the rows as :meth:`Preprocessing.parse` gives)."""
     from retroprop.cli.tabular import MISSING_CATEGORY
 
-    parsed = prep.parse(features, source)
     for column in prep.numeric:
         gaps = int(parsed[column].isna().sum())
         if gaps:
@@ -166,15 +166,15 @@ def _warn_about_values(prep: Any, features: Any, source: str) -> None:
                 f"training median {prep.medians[column]:g}",
                 file=sys.stderr,
             )
-    for column, rows in prep.out_of_range_counts(features).items():
+    for column, rows in prep.out_of_range_counts(parsed).items():
         low, high = prep.ranges[column]
         print(
-            f"retroprop: warning: column {column!r}: {rows} of {len(features)} row(s) hold "
+            f"retroprop: warning: column {column!r}: {rows} of {len(parsed)} row(s) hold "
             f"values outside the training range [{low:g}, {high:g}]; clipped to it (a network "
             "extrapolates unreliably beyond what it saw)",
             file=sys.stderr,
         )
-    for column, counts in prep.unknown_counts(features).items():
+    for column, counts in prep.unknown_counts(parsed).items():
         rows = sum(counts.values())
         shown = ", ".join(f"{v!r} ({n})" for v, n in list(counts.items())[:5])
         if MISSING_CATEGORY in counts and len(counts) == 1:
@@ -182,7 +182,7 @@ def _warn_about_values(prep: Any, features: Any, source: str) -> None:
         else:
             what = f"value(s) not seen in training: {shown}{' ...' if len(counts) > 5 else ''}"
         print(
-            f"retroprop: warning: column {column!r}: {rows} of {len(features)} row(s) hold "
+            f"retroprop: warning: column {column!r}: {rows} of {len(parsed)} row(s) hold "
             f"{what}; they match no category of that column (all its inputs 0)",
             file=sys.stderr,
         )
@@ -212,10 +212,9 @@ def run(args: argparse.Namespace) -> int:
             hint=f"its columns are: {', '.join(map(repr, frame.columns[:40]))}",
         )
     source = str(args.data)
-    X = prep.transform(
-        frame, source=source
-    )  # parses by the saved schema; names absent columns first
-    _warn_about_values(prep, frame, source)
+    parsed = prep.parse(frame, source)  # by the saved schema; names absent columns first
+    X = prep.encode(parsed, source=source)
+    _warn_about_values(prep, parsed)
     threshold = float((saved.metadata.get("options") or {}).get("threshold") or 0.5)
     values = finite_predictions(saved.model, X, target, source)
     output = predictions_frame(values, target, threshold)

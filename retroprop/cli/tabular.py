@@ -309,9 +309,12 @@ class Preprocessing:
         CLIError
             As :meth:`parse`; or missing values for a model saved before they were handled.
         """
+        return self.encode(self.parse(features, source), dtype, source)
+
+    def encode(self, parsed: Any, dtype: Any = np.float32, source: str | None = None) -> np.ndarray:
+        """Encode rows already parsed by :meth:`parse` (see :meth:`transform`)."""
         import pandas as pd
 
-        parsed = self.parse(features, source)
         blocks = []
         for column in self.columns:
             values = parsed[column].to_numpy()
@@ -341,10 +344,10 @@ class Preprocessing:
                 blocks.append(one_hot[:, :-1])
         return np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=dtype)
 
-    def unknown_counts(self, features: Any) -> dict[str, dict[str, int]]:
-        """Per categorical column, each value not seen in training and how many rows hold it
-        (those rows match no category of that column: all its features are 0)."""
-        parsed = self.parse(features)
+    def unknown_counts(self, parsed: Any) -> dict[str, dict[str, int]]:
+        """Per categorical column of rows parsed by :meth:`parse`, each value not seen in
+        training and how many rows hold it (those rows match no category of that column: all
+        its features are 0)."""
         unknown = {}
         for column, categories in self.categorical.items():
             seen = set(categories)
@@ -354,10 +357,9 @@ class Preprocessing:
                 unknown[column] = {str(k): int(n) for k, n in sorted(counts.items())}
         return unknown
 
-    def out_of_range_counts(self, features: Any) -> dict[str, int]:
-        """Per numeric column, how many rows hold a value beyond its training range (those
-        values are clipped to the range by :meth:`transform`)."""
-        parsed = self.parse(features)
+    def out_of_range_counts(self, parsed: Any) -> dict[str, int]:
+        """Per numeric column of rows parsed by :meth:`parse`, how many hold a value beyond its
+        training range (those values are clipped to the range by :meth:`encode`)."""
         counts = {}
         for column, (low, high) in self.ranges.items():
             numbers = parsed[column].to_numpy(dtype=np.float64)
@@ -368,7 +370,8 @@ class Preprocessing:
 
     def unknown_categories(self, features: Any) -> dict[str, list[str]]:
         """Per categorical column, the values not seen in training (encoded as all zeros)."""
-        return {column: list(counts) for column, counts in self.unknown_counts(features).items()}
+        counts = self.unknown_counts(self.parse(features))
+        return {column: list(values) for column, values in counts.items()}
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data (no pickle)."""
