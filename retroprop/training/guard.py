@@ -7,22 +7,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DivergenceError", "gradients_finite", "describe_divergence"]
+__all__ = ["DivergenceError", "arrays_finite", "gradients_finite", "describe_divergence"]
 
 
 class DivergenceError(FloatingPointError):
     """Training produced NaN or inf; the message names the epoch, batch and first bad layer."""
 
 
-def gradients_finite(parameters: list[Any]) -> bool:
-    """Whether every gradient is finite: one summed reduction per parameter (NaN/inf propagate)."""
+def arrays_finite(arrays: list[np.ndarray]) -> bool:
+    """Whether every value of every array is finite: one summed reduction per array (NaN and
+    inf propagate to the sum; a sum that only overflows is looked at element by element)."""
     total = 0.0
-    for p in parameters:
-        if p.grad is not None:
-            total += float(p.grad.sum())
-    return math.isfinite(total) or all(
-        p.grad is None or bool(np.isfinite(p.grad).all()) for p in parameters
-    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        for array in arrays:
+            total += float(array.sum())
+    return math.isfinite(total) or all(bool(np.isfinite(array).all()) for array in arrays)
+
+
+def gradients_finite(parameters: list[Any]) -> bool:
+    """Whether every gradient is finite (parameters without one are skipped)."""
+    return arrays_finite([p.grad for p in parameters if p.grad is not None])
 
 
 def _layer_label(module: Any) -> str:

@@ -23,9 +23,10 @@ import numpy as np
 from retroprop.random import default_generator, using_generator
 from retroprop.tensor import Tensor
 from retroprop.training.callbacks import Callback, LRScheduler
+from retroprop.training.captured import CapturedStep
 from retroprop.training.data import Dataset
 from retroprop.training.evaluation import evaluate, format_line, metric_logs, per_example_loss
-from retroprop.training.guard import DivergenceError, describe_divergence, gradients_finite
+from retroprop.training.guard import DivergenceError, arrays_finite, describe_divergence
 from retroprop.training.history import History
 from retroprop.training.objectives import Objective, resolve_metric
 from retroprop.training.progress import EpochProgress
@@ -70,6 +71,10 @@ class Trainer:
         Callbacks; a scheduler is wrapped in :class:`LRScheduler`.
     verbose : int
     clip_grad_norm : float, optional
+    capture : bool, default True
+        Take the :class:`~retroprop.training.captured.CapturedStep` for the batches it can
+        run (same bits as the plain step, without building the graph); False: always the
+        plain step.
 
     Attributes
     ----------
@@ -81,6 +86,8 @@ class Trainer:
         The current epoch (1-based).
     validation_outputs : ndarray or None
         The model's raw outputs on the validation rows at the last validation.
+    captured : CapturedStep or None
+        The captured step of this run, None when every batch takes the plain step.
     """
 
     def __init__(
@@ -100,6 +107,7 @@ class Trainer:
         callbacks: Iterable[Any] = (),
         verbose: int = 1,
         clip_grad_norm: float | None = None,
+        capture: bool = True,
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -135,6 +143,11 @@ class Trainer:
         self._previous_loss: float | None = None
         self._snapshot: dict[str, np.ndarray] = {}
         self._bar: EpochProgress | None = None
+        self.captured = (
+            CapturedStep.capture(model, objective, self.parameters, train.weights, self.batch_size)
+            if capture
+            else None
+        )
 
     def log(self, message: str) -> None:
         """Print a line when verbose."""
@@ -210,12 +223,17 @@ class Trainer:
         outputs = None
         self._bar = EpochProgress(-(-n // size), epoch, self.verbose)
         loss_sum = 0.0
+        captured = self.captured
         for batch, start in enumerate(range(0, n, size), start=1):
             rows: Any = slice(start, start + size) if order is None else order[start : start + size]
-            xb = X[rows] if order is None else X.take(rows, axis=0)
-            wb = None if weights is None else weights[rows]
-            value, output = self.step(xb, y_epoch[start : start + size], wb, batch)
-            loss_sum += value * xb.shape[0]
+            yb = y_epoch[start : start + size]
+            if captured is not None and captured.ready():
+                value, output = self.captured_step(captured.gather(X, rows), yb, batch)
+            else:
+                xb = X[rows] if order is None else X.take(rows, axis=0)
+                wb = None if weights is None else weights[rows]
+                value, output = self.step(xb, yb, wb, batch)
+            loss_sum += value * yb.shape[0]
             if self.metric_functions:
                 if outputs is None:
                     outputs = np.empty((n,) + output.shape[1:], dtype=output.dtype)
@@ -242,8 +260,31 @@ class Trainer:
             self._diverged("the loss", value, batch, xb)
         self.optimizer.zero_grad()
         loss.backward()
-        if not gradients_finite(self.parameters):
-            self._diverged("a gradient", float("nan"), batch, xb)
+        self._update(batch, value)
+        return value, output
+
+    def captured_step(self, xb: np.ndarray, yb: np.ndarray, batch: int) -> tuple[float, Tensor]:
+        """:meth:`step` by the captured step (:mod:`retroprop.training.captured`): same bits."""
+        captured = self.captured
+        assert captured is not None
+        logits = captured.forward(xb)
+        if not np.isfinite(logits).all():
+            self._diverged("the output", np.nan, batch, xb)
+        value, grad = captured.loss(logits, yb)
+        if value != value or value in (float("inf"), float("-inf")):
+            self._diverged("the loss", value, batch, xb)
+        self.optimizer.zero_grad()
+        captured.backward(xb, grad)
+        self._update(batch, value)
+        return value, Tensor._from_op(logits, None)
+
+    def _update(self, batch: int, value: float) -> None:
+        """Clip, update, and tell the progress bar and the callbacks: the end of a step.
+
+        A non-finite gradient is not looked for here (that would read every gradient once
+        more per batch): it makes the weights non-finite, which the next batch's output (or
+        the end of the epoch) reports, naming the layer.
+        """
         if self.clip_grad_norm is not None:
             from retroprop.optim import clip_grad_norm_
 
@@ -255,7 +296,6 @@ class Trainer:
             self._bar.update(batch, value)
         for callback in self.callbacks:
             callback.on_batch_end(batch, {"loss": value})
-        return value, output
 
     def validate(self) -> dict[str, float]:
         """The validation loss and metrics ("val_" + name), weighted by the validation weights."""
@@ -313,6 +353,8 @@ class Trainer:
         outputs = self.validation_outputs
         if self.validation is not None and outputs is not None and not np.isfinite(outputs).all():
             self._diverged("the validation output", float("nan"), 0, None)
+        if not arrays_finite([p.data for p in self.parameters]):  # a last step's bad gradient
+            self._diverged("the weights", float("nan"), 0, None)
 
     def _diverged(self, what: str, value: float, batch: int, inputs: np.ndarray | None) -> None:
         self._close_bar()

@@ -1,0 +1,188 @@
+"""A captured training step: the graph's array calls replayed into buffers reused every batch.
+
+For a ``Sequential`` of ``Linear`` layers and activations trained on ``cross_entropy``, every
+batch builds the same graph: only the values change. :class:`CapturedStep` does the array work
+of that graph directly, without building it: the forward products into reused buffers, the loss
+by the loss op's own ``forward`` and ``backward``, then the course's backward pass layer by layer
+(dJ/dW = a^T @ delta straight into ``W.grad``, dJ/db = the sum of delta over the batch,
+delta @ W^T passed back through the activation's derivative). The optimiser then updates the
+weights from their ``.grad`` as usual, so every optimiser, scheduler and callback works
+unchanged.
+
+Each array call is the one the plain step makes (``MatMul``, ``Add``, ``ReLU``, the loss op and
+the engine's sum of a broadcast gradient), in the same order, so the two paths give the same
+bits for a seed (``tests/test_training_captured.py`` checks it). The plain path stays the
+reference, for teaching and for everything that looks inside a step: the
+:class:`~retroprop.training.Trainer` takes it for a batch where any module or parameter has a
+hook (diagnostics, probes), and for models, losses or sample weights the capture does not know.
+
+The ``.grad`` arrays the captured step writes are reused from batch to batch (as PyTorch's
+``zero_grad(set_to_none=False)`` would keep them): read them during the batch, copy them to keep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from retroprop.nn.activation import ReLU, Sigmoid, Tanh
+from retroprop.nn.container import Sequential
+from retroprop.nn.functional import cross_entropy
+from retroprop.nn.linear import Linear
+from retroprop.ops import activation as activation_ops
+from retroprop.ops.loss import CrossEntropy
+
+__all__ = ["CapturedStep"]
+
+# Activation modules whose forward is one Function on its input (ReLU is done in place).
+_ACTIVATIONS: dict[type, type | None] = {
+    ReLU: None,
+    Tanh: activation_ops.Tanh,
+    Sigmoid: activation_ops.Sigmoid,
+}
+
+
+class _Layer:
+    """One Linear layer and the activation after it (None for the output layer)."""
+
+    __slots__ = ("linear", "activation", "z", "delta", "ctx")
+
+    def __init__(self, linear: Linear, activation: Any) -> None:
+        self.linear, self.activation = linear, activation
+        self.z = self.delta = self.ctx = None
+
+
+class CapturedStep:
+    """Forward, loss and backward of one batch without a graph, into reused buffers.
+
+    Build it with :meth:`capture`, which returns None for a model or a loss it does not know.
+
+    Parameters
+    ----------
+    layers : list of _Layer
+    modules : list of Module
+        Every module of the model (their hooks send a batch down the plain path).
+    parameters : list of Parameter
+    batch_size : int
+        The largest batch: the buffers' number of rows.
+    """
+
+    def __init__(
+        self, layers: list[_Layer], modules: list[Any], parameters: list[Any], batch_size: int
+    ) -> None:
+        self.layers, self.modules, self.parameters = layers, modules, parameters
+        dtype = layers[0].linear._parameters["weight"].data.dtype
+        self.inputs = np.empty((batch_size, layers[0].linear.in_features), dtype=dtype)
+        for layer in layers:
+            width = layer.linear.out_features
+            layer.z = np.empty((batch_size, width), dtype=dtype)
+            layer.delta = np.empty((batch_size, width), dtype=dtype)
+        self.grads = {id(p): np.empty_like(p.data) for p in parameters}
+        self.seed = np.ones((), dtype=dtype)  # dJ/dJ, as Tensor.backward starts
+
+    @classmethod
+    def capture(
+        cls, model: Any, objective: Any, parameters: list[Any], weights: Any, batch_size: int
+    ) -> CapturedStep | None:
+        """A CapturedStep for this run, or None when the plain step must be taken.
+
+        Captured: a ``Sequential`` of ``Linear`` layers (all of one floating dtype), each
+        followed by ReLU, Tanh or Sigmoid except the last; ``cross_entropy`` on integer labels
+        without sample weights; every parameter trained, none shared.
+        """
+        if type(model) is not Sequential or objective.function is not cross_entropy:
+            return None
+        if weights is not None:
+            return None
+        modules = list(model._modules.values())
+        layers: list[_Layer] = []
+        for module in modules:
+            if type(module) is Linear:
+                layers.append(_Layer(module, None))
+            elif type(module) in _ACTIVATIONS and layers and layers[-1].activation is None:
+                layers[-1].activation = module
+            else:
+                return None
+        if not layers or layers[-1].activation is not None:
+            return None
+        own = [p for layer in layers for p in layer.linear.parameters()]
+        dtypes = {p.data.dtype for p in own}
+        if len(dtypes) != 1 or {id(p) for p in own} != {id(p) for p in parameters}:
+            return None
+        if len(own) != len(parameters):  # a parameter shared by two layers
+            return None
+        return cls(layers, modules, parameters, batch_size)
+
+    def ready(self) -> bool:
+        """Whether this batch may be captured: no hook anywhere, same dtype as at capture."""
+        for module in self.modules:
+            if module._forward_hooks:
+                return False
+        dtype = self.inputs.dtype
+        for param in self.parameters:
+            if param._hooks or param._data.dtype != dtype:
+                return False
+        return True
+
+    def gather(self, X: np.ndarray, rows: Any) -> np.ndarray:
+        """The batch ``X[rows]``: a view for a slice, else gathered into the reused buffer."""
+        if isinstance(rows, slice):
+            return X[rows]
+        out = self.inputs[: len(rows)]
+        # mode="clip": the rows are valid, and NumPy buffers ``out`` with the default "raise".
+        return np.take(X, rows, axis=0, out=out, mode="clip")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The logits of batch ``x``; each layer keeps what its backward needs."""
+        n = x.shape[0]
+        for layer in self.layers:
+            linear = layer.linear
+            z = np.matmul(x, linear._parameters["weight"]._data, out=layer.z[:n])  # MatMul
+            bias = linear._parameters["bias"]
+            if bias is not None:
+                np.add(z, bias._data, out=z)  # Add
+            activation = layer.activation
+            if activation is None:
+                x = z
+            elif type(activation) is ReLU:
+                x = np.maximum(z, 0, out=z)  # ReLU, in place: z is not needed again
+            else:
+                function = _ACTIVATIONS[type(activation)]
+                layer.ctx = ctx = object.__new__(function)
+                x = function.forward(ctx, z)
+        return x
+
+    def loss(self, logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        """The mean cross-entropy and dJ/d(logits), by the loss op's own forward and backward."""
+        ctx = object.__new__(CrossEntropy)
+        ctx.needs_input_grad = (True, False, False)
+        value = CrossEntropy.forward(ctx, logits, target, None, reduction="mean")
+        grad, _, _ = CrossEntropy.backward(ctx, self.seed)
+        return float(value), grad
+
+    def backward(self, x: np.ndarray, grad: np.ndarray) -> None:
+        """dJ/dW and dJ/db of every layer into their ``.grad``, from dJ/d(logits) ``grad``."""
+        n = x.shape[0]
+        grads = self.grads
+        delta = grad
+        for index in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[index]
+            linear = layer.linear
+            weight, bias = linear._parameters["weight"], linear._parameters["bias"]
+            below = self.layers[index - 1] if index else None
+            inputs = x if below is None else below.z[:n]
+            if below is not None and below.ctx is not None:
+                inputs = below.ctx.saved_tensors[0]  # the activation's output
+            if bias is not None:  # the engine's sum of a broadcast gradient
+                bias.grad = delta.sum(axis=(0,), out=grads[id(bias)])
+            weight.grad = np.matmul(inputs.T, delta, out=grads[id(weight)])
+            if below is None:
+                break
+            passed = np.matmul(delta, weight._data.T, out=below.delta[:n])
+            activation = below.activation
+            if type(activation) is ReLU:
+                delta = np.multiply(passed, inputs > 0, out=passed)
+            else:
+                delta = type(below.ctx).backward(below.ctx, passed)
+                below.ctx = None

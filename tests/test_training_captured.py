@@ -1,0 +1,174 @@
+"""The captured training step: the same bits as the plain step, and the plain step when needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retroprop as rp
+from retroprop import nn, optim
+from retroprop.training import Trainer
+from retroprop.training.callbacks import Callback
+from retroprop.training.captured import CapturedStep
+from retroprop.training.data import check_data
+from retroprop.training.guard import DivergenceError, arrays_finite
+from retroprop.training.objectives import resolve_loss
+
+
+def _data(rows: int = 300, features: int = 12, classes: int = 4):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, features)).astype(np.float32)
+    y = rng.integers(0, classes, size=rows)
+    return X, y
+
+
+def _model(activation=nn.ReLU, bias: bool = True) -> nn.Sequential:
+    rp.manual_seed(3)
+    return nn.Sequential(
+        nn.Linear(12, 16, bias=bias),
+        activation(),
+        nn.Linear(16, 8),
+        activation(),
+        nn.Linear(8, 4),
+    )
+
+
+def _trainer(
+    model,
+    capture,
+    optimizer="momentum",
+    loss="cross_entropy",
+    weights=None,
+    targets=None,
+    **options,
+):
+    X, y = _data()
+    y = y if targets is None else targets
+    objective = resolve_loss(loss)
+    data = check_data(model, objective, X, y, weights)
+    if optimizer == "momentum":
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    else:
+        opt = optim.Adam(model.parameters(), lr=0.01)
+    options = {
+        "epochs": 3,
+        "batch_size": 64,
+        "verbose": 0,
+        "rng": np.random.default_rng(1),
+    } | options
+    return Trainer(model, objective, opt, data, capture=capture, **options)
+
+
+@pytest.mark.parametrize("activation", [nn.ReLU, nn.Tanh, nn.Sigmoid])
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_captured_step_gives_the_same_bits_as_the_plain_step(activation, optimizer, bias):
+    runs = []
+    for capture in (True, False):
+        model = _model(activation, bias)
+        trainer = _trainer(model, capture, optimizer, metrics=["accuracy"])
+        assert (trainer.captured is not None) == capture
+        history = trainer.run()
+        runs.append((history, [p.data.copy() for p in model.parameters()]))
+    (captured, captured_weights), (plain, plain_weights) = runs
+    assert captured["loss"] == plain["loss"]  # 300 rows in batches of 64: the last has 44
+    assert captured["accuracy"] == plain["accuracy"]
+    for a, b in zip(captured_weights, plain_weights, strict=True):
+        assert a.dtype == np.float32 and np.array_equal(a, b)
+
+
+def test_captured_gradients_are_those_of_the_plain_step_and_callbacks_see_them():
+    class KeepGradients(Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_batch_end(self, batch, logs):
+            self.seen.append([p.grad.copy() for p in self.trainer.model.parameters()])
+
+    seen = []
+    for capture in (True, False):
+        keep = KeepGradients()
+        _trainer(_model(), capture, callbacks=[keep], epochs=1).run()
+        seen.append(keep.seen)
+    assert len(seen[0]) == len(seen[1]) == 5
+    for captured, plain in zip(*seen, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(captured, plain, strict=True))
+
+
+def test_a_hooked_batch_takes_the_plain_step():
+    model = _model()
+    trainer = _trainer(model, True, epochs=1)
+    assert trainer.captured is not None
+    calls = []
+    remove = model[0].register_forward_hook(lambda module, inputs, output: calls.append(1))
+    trainer.run()
+    assert len(calls) == 5  # every batch went through the modules
+    remove()
+    assert trainer.captured.ready()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: _trainer(_model(), True, loss="mse", targets=np.eye(4)[_data()[1]]),
+        lambda: _trainer(_model(), True, weights=np.ones(300)),
+        lambda: _trainer(nn.Sequential(nn.Linear(12, 8), nn.Dropout(0.5), nn.Linear(8, 4)), True),
+        lambda: _trainer(nn.Sequential(nn.Linear(12, 4), nn.ReLU()), True),
+        lambda: _trainer(
+            nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.ReLU(), nn.Linear(8, 4)), True
+        ),
+    ],
+    ids=["another-loss", "sample-weights", "dropout", "ends-with-activation", "two-activations"],
+)
+def test_what_the_capture_does_not_know_takes_the_plain_step(build):
+    trainer = build()
+    assert trainer.captured is None
+    trainer.run()
+
+
+def test_a_shared_or_frozen_parameter_is_not_captured():
+    shared = _model()
+    shared[2].weight = shared[2].weight  # same layer: fine
+    assert CapturedStep.capture(
+        shared, resolve_loss("cross_entropy"), list(shared.parameters()), None, 8
+    )
+    frozen = _model()
+    frozen[0].bias.requires_grad = False
+    trainable = [p for p in frozen.parameters() if p.requires_grad]
+    assert CapturedStep.capture(frozen, resolve_loss("cross_entropy"), trainable, None, 8) is None
+
+
+def test_the_captured_step_stops_a_diverging_run_as_the_plain_step_does():
+    messages = []
+    for capture in (True, False):
+        model = _model()
+        model[0].weight.data *= 1e37  # finite, but the logits overflow
+        start = {k: v.copy() for k, v in model.state_dict().items()}
+        trainer = _trainer(model, capture)
+        with pytest.raises(
+            DivergenceError, match="the loss became inf at epoch 1, batch 1"
+        ) as info:
+            trainer.run()
+        messages.append(str(info.value))
+        for name, array in model.state_dict().items():
+            np.testing.assert_array_equal(array, start[name])
+    assert messages[0] == messages[1]
+
+
+def test_weights_made_non_finite_by_the_last_step_of_an_epoch_end_the_run():
+    class Spoil(Callback):
+        def on_batch_end(self, batch, logs):
+            if batch == 5:  # the last batch of the epoch: no next batch would see it
+                self.trainer.model[2].bias.data[0] = np.inf
+
+    trainer = _trainer(_model(), True, callbacks=[Spoil()])
+    with pytest.raises(DivergenceError, match="the weights became nan at the end of epoch 1"):
+        trainer.run()
+    assert arrays_finite([p.data for p in trainer.model.parameters()])
+
+
+def test_arrays_finite_sees_nan_inf_and_an_overflowing_sum():
+    big = np.full(4, 3e38, dtype=np.float32)  # finite values whose sum overflows
+    assert arrays_finite([np.zeros(3), big])
+    assert not arrays_finite([np.zeros(3), np.array([1.0, np.nan])])
+    assert not arrays_finite([np.array([np.inf, -np.inf])])
