@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.optim._blas import axpy
 from retroprop.optim.optimizer import Optimizer, check_nonnegative, gradient, register_optimizer
 
 __all__ = ["SGD"]
@@ -106,7 +107,9 @@ class SGD(Optimizer, name="sgd", defaults={"lr": 0.01}):
                 np.multiply(buffer, momentum, out=buffer)
                 buffer += direction if dampening == 0 else (1.0 - dampening) * direction
             direction = direction + momentum * buffer if group["nesterov"] else buffer
-        param.data -= float(group["lr"]) * direction
+        data = param.data
+        axpy(-float(group["lr"]), direction, data)  # p -= lr * g, one pass, no temporary
+        param.data = data  # through the setter: the version counter sees the change
 
 
 register_optimizer("momentum", SGD, lr=0.01, momentum=0.9)
