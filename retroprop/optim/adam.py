@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.optim._blas import axpy
 from retroprop.optim.optimizer import (
     Optimizer,
     bias_correction,
@@ -114,13 +115,12 @@ class Adam(Optimizer, name="adam"):
         exp_avg = state_buffer(state, "exp_avg", param.data)
         exp_avg_sq = state_buffer(state, "exp_avg_sq", param.data)
 
-        scratch = np.multiply(g, 1.0 - beta1)  # one temporary per step, reused below
+        scratch = self._scratch(param.data)  # one work array for every parameter and step
         np.multiply(exp_avg, beta1, out=exp_avg)
-        exp_avg += scratch
+        axpy(1.0 - beta1, g, exp_avg)
         np.square(g, out=scratch)
-        scratch *= 1.0 - beta2
         np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-        exp_avg_sq += scratch
+        axpy(1.0 - beta2, scratch, exp_avg_sq)
         second_moment = exp_avg_sq
         if group["amsgrad"]:
             second_moment = state_buffer(state, "max_exp_avg_sq", param.data)
@@ -130,5 +130,6 @@ class Adam(Optimizer, name="adam"):
         scratch /= bias_correction(beta2, step) ** 0.5
         scratch += eps
         np.divide(exp_avg, scratch, out=scratch)
-        scratch *= lr / bias_correction(beta1, step)
-        param.data -= scratch
+        data = param.data
+        axpy(-lr / bias_correction(beta1, step), scratch, data)
+        param.data = data  # through the setter: the version counter sees the change

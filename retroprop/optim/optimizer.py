@@ -128,6 +128,18 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    def _scratch(self, like: np.ndarray) -> np.ndarray:
+        """A work array shaped and typed like ``like``, shared by every update (not state).
+
+        One flat buffer per dtype, as large as the largest parameter seen: an update's
+        temporaries without an allocation per parameter and step.
+        """
+        buffers = self.__dict__.setdefault("_scratch_buffers", {})
+        flat = buffers.get(like.dtype)
+        if flat is None or flat.size < like.size:
+            flat = buffers[like.dtype] = np.empty(like.size, dtype=like.dtype)
+        return flat[: like.size].reshape(like.shape)
+
     # ---------------------------------------------------------------- public API
     def add_param_group(self, param_group: Mapping[str, Any]) -> None:
         """Add a group of parameters, with options that override the defaults.

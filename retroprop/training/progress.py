@@ -110,4 +110,5 @@ class EpochProgress(ProgressBar):
 
     def update(self, batch: int, loss: float) -> None:  # type: ignore[override]
         """Record that ``batch`` (1-based) is done with this loss."""
-        super().update(batch, loss=f"{loss:.4f}")
+        if self.enabled:  # not even the formatting for a run without a bar
+            super().update(batch, loss=f"{loss:.4f}")
