@@ -55,6 +55,8 @@ def _find_kernels() -> dict[np.dtype, _Kernel]:
 
 
 _KERNELS: dict[np.dtype, _Kernel] | None = None
+# Below this many values the call through ctypes costs more than NumPy's two passes (a bias).
+_SMALL = 4096
 
 
 def blas_axpy(dtype: np.dtype) -> _Kernel | None:
@@ -66,7 +68,7 @@ def blas_axpy(dtype: np.dtype) -> _Kernel | None:
 
 
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
-    """y += alpha * x, in place: BLAS axpy for contiguous float32/float64 arrays, else NumPy.
+    """y += alpha * x, in place: BLAS axpy for large contiguous float32/float64 arrays, else NumPy.
 
     Parameters
     ----------
@@ -81,7 +83,7 @@ def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     >>> y
     array([ 0., -1., -2.], dtype=float32)
     """
-    kernel = blas_axpy(y.dtype) if x.dtype == y.dtype else None
+    kernel = blas_axpy(y.dtype) if x.dtype == y.dtype and y.size >= _SMALL else None
     if (
         kernel is None
         or type(x) is not np.ndarray

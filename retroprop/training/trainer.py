@@ -219,14 +219,17 @@ class Trainer:
         # Shuffled rows are gathered batch by batch: a batch is small enough to stay in cache,
         # where a shuffled copy of the whole of X would not.
         order = self.rng.permutation(n) if self.shuffle else None
-        y_epoch = y if order is None else y[order]
+        # The shuffled targets are kept whole only for the epoch's metrics.
+        y_epoch = y if order is None or self.metric_functions else None
+        if order is not None and self.metric_functions:
+            y_epoch = y[order]
         outputs = None
         self._bar = EpochProgress(-(-n // size), epoch, self.verbose)
         loss_sum = 0.0
         captured = self.captured
         for batch, start in enumerate(range(0, n, size), start=1):
             rows: Any = slice(start, start + size) if order is None else order[start : start + size]
-            yb = y_epoch[start : start + size]
+            yb = y.take(rows, axis=0) if y_epoch is None else y_epoch[start : start + size]
             if captured is not None and captured.ready():
                 value, output = self.captured_step(captured.gather(X, rows), yb, batch)
             else:

@@ -1,0 +1,41 @@
+"""``axpy``: y += alpha * x in place, by BLAS where it can, by NumPy elsewhere; same values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retroprop.optim._blas import _SMALL, axpy, blas_axpy
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [3, _SMALL, 3 * _SMALL + 1])
+def test_axpy_updates_in_place_as_numpy_does(dtype, size):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(size).astype(dtype)
+    y = rng.standard_normal(size).astype(dtype)
+    expected = y + dtype(-0.01) * x
+    target = y
+    axpy(-0.01, x, y)
+    assert y is target and y.dtype == dtype
+    # one rounding apart (BLAS may fuse the multiply and the add): a few ulps of the operands
+    ulps = 4 * np.finfo(dtype).eps * (np.abs(expected) + np.abs(x) * 0.01 + 1e-30)
+    assert (np.abs(y - expected) <= ulps + np.abs(expected) * np.finfo(dtype).eps).all()
+
+
+def test_axpy_on_views_and_mixed_dtypes_falls_back_to_numpy():
+    y = np.zeros((2 * _SMALL, 2), dtype=np.float32)
+    column = y[:, 0]  # not contiguous: BLAS is not given it
+    axpy(2.0, np.ones(2 * _SMALL, dtype=np.float32), column)
+    assert (y[:, 0] == 2).all() and (y[:, 1] == 0).all()
+    wide = np.zeros(_SMALL, dtype=np.float64)
+    axpy(0.5, np.ones(_SMALL, dtype=np.float32), wide)
+    assert (wide == 0.5).all()
+
+
+def test_the_blas_kernel_is_found_in_numpys_openblas_wheel():
+    config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    if "openblas" not in config.get("name", "") or not config.get("found", True):
+        pytest.skip("NumPy is not built with OpenBLAS here")
+    assert blas_axpy(np.dtype(np.float32)) is not None
+    assert blas_axpy(np.dtype(np.float64)) is not None
