@@ -13,7 +13,7 @@ from retroprop.diagnostics.callback import Diagnostics
 from retroprop.diagnostics.problems import Thresholds
 from retroprop.diagnostics.report import gradient_flow_svg
 from retroprop.diagnostics.stats import LayerStats
-from retroprop.display.live import MIN_INTERVAL_SECONDS, LiveDisplay
+from retroprop.display.live import LiveDisplay
 
 __all__ = ["LiveGradientFlow"]
 
@@ -39,7 +39,7 @@ class LiveGradientFlow(Diagnostics):
         every: int = 10,
         thresholds: Thresholds | None = None,
         warn: bool = True,
-        min_interval: float = MIN_INTERVAL_SECONDS,
+        min_interval: float | None = None,
         clock: Any = None,
     ) -> None:
         super().__init__(every=every, thresholds=thresholds, warn=warn)
@@ -49,8 +49,7 @@ class LiveGradientFlow(Diagnostics):
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         super().on_train_begin(logs)
-        options = {} if self.clock is None else {"clock": self.clock}
-        self.display = LiveDisplay("LiveGradientFlow", self.min_interval, **options)
+        self.display = LiveDisplay("LiveGradientFlow", self.min_interval, self.clock)
 
     def _record(self, batch: int, loss: float | None) -> None:
         super()._record(batch, loss)

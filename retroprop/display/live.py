@@ -56,9 +56,10 @@ class LiveDisplay:
     ----------
     name : str
         Who asks (named in the warning outside a notebook).
-    min_interval : float, default 0.25
-        Seconds between two redraws; updates in between are skipped (the last one is drawn
-        by ``update(..., force=True)``, which the callbacks call when training ends).
+    min_interval : float, optional
+        Seconds between two redraws (default ``MIN_INTERVAL_SECONDS``, 0.25); updates in
+        between are skipped (the last one is drawn by ``update(..., force=True)``, which the
+        callbacks call when training ends).
     clock : callable, optional
         Returns the time in seconds (default ``time.monotonic``; tests pass their own).
 
@@ -73,12 +74,12 @@ class LiveDisplay:
     def __init__(
         self,
         name: str,
-        min_interval: float = MIN_INTERVAL_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
+        min_interval: float | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.name = name
-        self.min_interval = float(min_interval)
-        self.clock = clock
+        self.min_interval = MIN_INTERVAL_SECONDS if min_interval is None else float(min_interval)
+        self.clock = time.monotonic if clock is None else clock
         self.handle: Any = None
         self.redraws = 0
         self._last = -float("inf")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from retroprop.display.live import MIN_INTERVAL_SECONDS, LiveDisplay
+from retroprop.display.live import LiveDisplay
 from retroprop.training.callbacks import Callback
 from retroprop.training.history import history_html
 
@@ -30,8 +30,8 @@ class LivePlot(Callback):
     keys : sequence of str, optional
         The logged quantities to draw ("loss", "val_loss", "accuracy", ...); default all but
         the learning rate (drawn too when it changes).
-    min_interval : float, default 0.25
-        Seconds between redraws (at most 4 a second).
+    min_interval : float, optional
+        Seconds between redraws (default 0.25: at most 4 a second).
     clock : callable, optional
         Time source (default ``time.monotonic``), for tests.
 
@@ -56,7 +56,7 @@ class LivePlot(Callback):
     def __init__(
         self,
         keys: Sequence[str] | None = None,
-        min_interval: float = MIN_INTERVAL_SECONDS,
+        min_interval: float | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.keys = None if keys is None else list(keys)
@@ -67,8 +67,7 @@ class LivePlot(Callback):
         self.epochs: list[int] = []
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        options = {} if self.clock is None else {"clock": self.clock}
-        self.display = LiveDisplay("LivePlot", self.min_interval, **options)
+        self.display = LiveDisplay("LivePlot", self.min_interval, self.clock)
         self.logs, self.epochs = {}, []
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
