@@ -235,6 +235,14 @@ def test_to_dot_is_its_dot_text_without_graphviz(monkeypatch):
     assert dot._repr_mimebundle_() == {"text/plain": dot.source}
 
 
+def test_ipython_shows_the_dot_source_as_text_without_graphviz(monkeypatch):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    _, loss = _weighted_loss_graph()
+    shown, _ = formatters.DisplayFormatter().format(to_dot(loss))
+    assert shown["text/plain"].startswith("digraph retroprop {\n") and "image/svg+xml" not in shown
+
+
 def test_to_dot_renders_as_svg_where_graphviz_is_installed(tmp_path, monkeypatch):
     fake_dot = tmp_path / "dot"  # stands for Graphviz: answers -Tsvg with an SVG of its input
     fake_dot.write_text(

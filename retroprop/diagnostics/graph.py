@@ -63,6 +63,10 @@ class DotGraph(str):
     def _repr_svg_(self) -> str | None:
         return self.svg()
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython's plain text: the DOT source as lines, not the quoted repr of a str
+        printer.text(self.source)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         bundle = {"text/plain": self.source}
         picture = self.svg()

@@ -90,7 +90,7 @@ class LiveDisplay:
                 "not drawn; training goes on without it. Run in Jupyter "
                 "(pip install 'retroprop[notebook]'), or leave plot=False outside one.",
                 LivePlotWarning,
-                stacklevel=4,
+                stacklevel=6,  # the user's call to fit (fit, run, prepare, on_train_begin)
             )
 
     def update(self, markup: Callable[[], str] | str, force: bool = False) -> bool:

@@ -97,6 +97,8 @@ def line_chart(
     low, high = (transform(shown.min()), transform(shown.max())) if shown.size else (0.0, 1.0)
     if high - low < 1e-12:
         low, high = low - 0.5, high + 0.5
+    margin = 0.05 * (high - low)  # the curves do not touch the frame
+    low, high = low - margin, high + margin
     x_low, x_high = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
     if x_high <= x_low:
         x_low, x_high = x_low - 0.5, x_high + 0.5
