@@ -7,7 +7,7 @@ series colours read on both backgrounds.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -126,7 +126,8 @@ def line_chart(
         )
     for k, (name, values) in enumerate(arrays.items()):
         colour = PALETTE[k % len(PALETTE)]
-        body.extend(_curve(xs[: len(values)], values, log, px, py, colour))
+        count = min(len(xs), len(values))
+        body.extend(_curve(xs[:count], values[:count], log, px, py, colour))
         legend_x = _LEFT + 8 + 110 * k
         body.append(
             f'<rect x="{legend_x}" y="{_TOP - 16}" width="12" height="4" fill="{colour}"/>'
@@ -148,7 +149,14 @@ def _axes(width: int, height: int, title: str, x_label: str) -> list[str]:
     ]
 
 
-def _curve(xs, values, log, px, py, colour) -> list[str]:  # noqa: ANN001
+def _curve(
+    xs: np.ndarray,
+    values: np.ndarray,
+    log: bool,
+    px: Callable[[float], float],
+    py: Callable[[float], float],
+    colour: str,
+) -> list[str]:
     """Polylines through the finite points (a gap at each NaN or inf), and a dot if alone."""
     ok = np.isfinite(values) & ((values > 0) if log else True)
     shapes, run = [], []
