@@ -24,6 +24,16 @@ from retroprop.diagnostics import diagnose, explain, gradcheck_model, to_dot  # 
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """``rp.playground``, imported on first use (its widgets need the notebook extra)."""
+    if name == "playground":
+        import retroprop.playground  # the package is callable: rp.playground(...)
+
+        return retroprop.playground
+    raise AttributeError(f"module 'retroprop' has no attribute {name!r}")
+
+
 __all__ = [
     "DivergenceError",
     "History",
@@ -37,6 +47,7 @@ __all__ = [
     "load",
     "nn",
     "optim",
+    "playground",
     "save",
     "Function",
     "GradcheckError",
