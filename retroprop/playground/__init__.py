@@ -18,8 +18,8 @@ does not import them. The package is itself callable: ``rp.playground(...)`` is
 - :mod:`~retroprop.playground.session`: :class:`Settings` and :class:`Session` (no widgets);
 - :mod:`~retroprop.playground.views`: the figures' data (:class:`PlaygroundState`);
 - :mod:`~retroprop.playground.drawing`, :mod:`~retroprop.playground.network`: PNG and SVG;
-- :mod:`~retroprop.playground.app`: the widgets (:class:`Playground`);
-- :mod:`~retroprop.playground.snapshot`: one PNG of the playground (matplotlib).
+- :mod:`~retroprop.playground.app`: the widgets (:class:`Playground`; ``to_html()`` saves a
+  frame as a page).
 
 Examples
 --------

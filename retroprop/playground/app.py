@@ -301,6 +301,18 @@ class Playground:
         self.outputs["inspector"].value = inspector_html(state.inspector)
         self.outputs["status"].value = _status(state)
 
+    def to_html(self) -> str:
+        """The outputs as they are drawn now, as one self-contained HTML page (no widgets, no
+        script): to save a frame, or to look at it outside Jupyter."""
+        out = {name: widget.value for name, widget in self.outputs.items()}
+        return (
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>retroprop playground"
+            "</title></head><body style='font-family:sans-serif;margin:8px'>"
+            f"<div>{out['status']}</div><div style='display:flex;gap:12px'>{out['network']}"
+            f"<div>{out['boundary']}</div><div>{out['loss']}<br>{out['gradients']}</div></div>"
+            f"{out['inspector']}</body></html>"
+        )
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
