@@ -153,6 +153,7 @@ def inspector_html(trace: NeuronTrace | None) -> str:
     return (
         f"<div style='font-size:12px'><b>Neuron {j} of layer {l}</b> "
         f"<span style='color:rgb{colour}'>&#9679;</span> (J: the loss of this one sample)"
-        f"<div style='display:flex;gap:2em;align-items:flex-start'><table>{''.join(_cells(list(r)) for r in rows)}"
-        f"</table><table>{head}{''.join(terms)}</table></div></div>"
+        "<div style='display:flex;gap:2em;align-items:flex-start'>"
+        f"<table>{''.join(_cells(list(row)) for row in rows)}</table>"
+        f"<table>{head}{''.join(terms)}</table></div></div>"
     )
