@@ -223,6 +223,7 @@ def test_train_runs_on_the_event_loop_and_pause_stops_it(circles):
     async def click_train_then_pause():
         task = circles.start()
         assert circles.start() is task  # a second click does not start a second loop
+        assert circles.buttons["train"].disabled
         while circles.state.epoch < 3:
             await asyncio.sleep(0.001)  # the kernel would read the Pause click here
         circles.pause()
@@ -230,7 +231,7 @@ def test_train_runs_on_the_event_loop_and_pause_stops_it(circles):
 
     asyncio.run(click_train_then_pause())
     stopped = circles.state.epoch
-    assert stopped >= 3 and not circles.running
+    assert stopped >= 3 and not circles.running and not circles.buttons["train"].disabled
     circles.buttons["step"].click()
     assert circles.state.epoch == stopped + 1
     circles.buttons["reset"].click()
@@ -247,8 +248,11 @@ def test_data_and_settings_are_checked():
         user_data(np.zeros((4, 2)), [1, 1, 1, 1])
     with pytest.raises(ValueError, match=r"NaN or inf at rows \[1\]"):
         user_data([[0, 0], [np.nan, 1]], [0, 1])
+    session = Session(Settings(hidden=(2,)))
     with pytest.raises(ValueError, match="unknown settings"):
-        Session(Settings(hidden=(2,))).update(lr=0.1)
+        session.update(lr=0.1)
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        session.update(learning_rate=0.0)
     data = make_data("spirals", 100, noise=0.0)
     train, test = split(data, 0.2)
     assert len(test) == 20 and set(np.bincount(data.y[test])) == {10}

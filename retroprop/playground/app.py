@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import numpy as np
+
 from retroprop.nn.activation import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from retroprop.nn.init import INITIALIZERS
 from retroprop.optim import OPTIMIZERS
@@ -136,8 +138,8 @@ class Playground:
             name: widgets.Button(description=name.capitalize(), layout={"width": "80px"})
             for name in ("train", "pause", "step", "reset")
         }
-        self.outputs = {
-            name: widgets.HTML()
+        self.outputs = {  # figures keep their drawn size: an HBox must not squeeze them
+            name: widgets.HTML(layout={"flex": "0 0 auto"})
             for name in ("status", "network", "boundary", "loss", "gradients", "inspector")
         }
         self._connect()
@@ -251,6 +253,7 @@ class Playground:
                 "train(epochs) or step()"
             ) from None
         self.running = True
+        self.buttons["train"].disabled = True
         self._task = loop.create_task(self._run())
         return self._task
 
@@ -260,6 +263,7 @@ class Playground:
                 await asyncio.sleep(FRAME_SECONDS)
         finally:
             self.running = False
+            self.buttons["train"].disabled = False
 
     def pause(self) -> None:
         """Stop Train's task after the frame it is in."""
@@ -280,7 +284,7 @@ class Playground:
         state = read_state(session, neuron=neuron, sample=self.controls["sample"].value)
         self._state = state
         assert session.data is not None
-        test = session.data.y < 0
+        test = np.zeros(session.data.y.shape, dtype=bool)
         test[session.test_rows] = True
         title = f"{session.data.name}: train (white edge), test (black edge)"
         self.outputs["boundary"].value = points_svg(

@@ -207,6 +207,11 @@ class Session:
         if "hidden" in changes:
             changes["hidden"] = parse_hidden(changes["hidden"])
         new = replace(self.settings, **changes)
+        if not new.learning_rate > 0 or not new.l2 >= 0 or not int(new.batch_size) >= 1:
+            raise ValueError(
+                "playground: learning_rate must be > 0, l2 >= 0 and batch_size >= 1, got "
+                f"{new.learning_rate}, {new.l2} and {new.batch_size}"
+            )
         if any(getattr(new, name) != getattr(self.settings, name) for name in Settings.REBUILD):
             self.reset(new)
             return
