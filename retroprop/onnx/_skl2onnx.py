@@ -48,7 +48,7 @@ def register_skl2onnx() -> None:
     >>> register_skl2onnx()
     >>> X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     >>> y = np.where(X[:, 0] > 0, "yes", "no")
-    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=50)).fit(X, y)
+    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), solver="lbfgs")).fit(X, y)
     >>> proto = skl2onnx.to_onnx(pipe, X[:1], options={"zipmap": False})
     >>> session = onnxruntime.InferenceSession(proto.SerializeToString())
     >>> label, probabilities = session.run(None, {"X": X})
@@ -96,7 +96,8 @@ def estimator_nodes(
         positive = builder.node("Greater", [probabilities, builder.constant(0.5)])
         return builder, [builder.node("Cast", [positive], to=onnx.TensorProto.INT64), probabilities]
     index = builder.node("ArgMax", [probabilities], axis=1, keepdims=0)
-    classes = builder.constant(_class_labels(estimator.classes_), dtype=object, hint="classes")
+    labels = _class_labels(estimator.classes_)
+    classes = builder.constant(labels, dtype=labels.dtype, hint="classes")
     return builder, [builder.node("Gather", [classes, index]), probabilities]
 
 
