@@ -119,3 +119,11 @@ def test_regressor_float64_and_poisson():
     (variable,) = session_of(proto).run(None, {"X": X})
     assert variable.dtype == np.float64
     np.testing.assert_allclose(variable.ravel(), pipe.predict(X), atol=1e-10, rtol=0)
+
+
+def test_boolean_labels_become_int64():
+    X = numbers(rows=60, seed=5)
+    clf = MLPClassifier((4,), max_iter=20, random_state=0).fit(X, X[:, 0] > 0)
+    proto = skl2onnx.to_onnx(clf, X[:1], options={"zipmap": False})
+    label, _ = assert_classifier_matches(clf, proto, {"X": X}, X)
+    assert label.dtype == np.int64
