@@ -32,6 +32,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "report/",
         "sklearn/",
         "playground/",
+        "onnx/",
         "callbacks.py",
         "__init__.py",
         "__main__.py",
