@@ -25,12 +25,15 @@ from retroprop.diagnostics import diagnose, explain, gradcheck_model, to_dot  # 
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> object:
-    """``rp.playground``, imported on first use (its widgets need the notebook extra)."""
-    if name == "playground":
-        import retroprop.playground  # the package is callable: rp.playground(...)
+_LAZY_SUBPACKAGES = ("playground", "onnx")
 
-        return retroprop.playground
+
+def __getattr__(name: str) -> object:
+    """``rp.playground`` and ``rp.onnx``, imported on first use (each needs its extra)."""
+    if name in _LAZY_SUBPACKAGES:  # rp.playground is itself callable: rp.playground(...)
+        import importlib
+
+        return importlib.import_module(f"retroprop.{name}")
     raise AttributeError(f"module 'retroprop' has no attribute {name!r}")
 
 
