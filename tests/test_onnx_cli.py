@@ -4,6 +4,7 @@ spellings, numbers beyond the training range): the same labels, probabilities wi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +193,40 @@ def test_export_refuses_bad_input_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "does not exist" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "m.onnx").exists()
+
+
+def customers(n: int = 200, seed: int = 3) -> pd.DataFrame:
+    """The README's table: an age with gaps, a plan, a yes/no newsletter flag, an id."""
+    rng = np.random.default_rng(seed)
+    age = rng.uniform(18, 80, n).round(0)
+    plan = rng.choice(["basic", "plus", "pro"], n)
+    churned = (age < 40) ^ (plan == "basic")
+    age_text = age.astype(str).astype(object)
+    age_text[rng.choice(n, 15, replace=False)] = ""
+    return pd.DataFrame({
+        "customer_id": [f"C{k:05d}" for k in range(n)],
+        "age": age_text,
+        "plan": plan,
+        "newsletter": rng.choice(["yes", "no", "Yes", "NO"], n),
+        "churned": np.where(churned, "yes", "no"),
+    })  # fmt: skip
+
+
+def test_the_readme_serving_example_runs_on_an_exported_model(tmp_path, monkeypatch, capsys):
+    # The README's ```py block needs the model it serves (test_readme runs the self-contained
+    # ```python blocks): train and export it here, then run the block as written.
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```py\n(.*?)```", readme, re.S) if "model.onnx" in b]
+    out, _ = train_and_export(tmp_path, customers(), "churned", [])  # writes model.onnx
+    printed = capsys.readouterr().out
+    assert f"Export to ONNX: retroprop export --model {out} --output model.onnx" in printed
+    assert "retroprop export --model DIR --output model.onnx" in (out / "report.html").read_text()
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "README.md serving example", "exec"), namespace)
+    rows = pd.DataFrame({"age": ["34", ""], "plan": ["basic", "NA"],
+                         "newsletter": ["yes", "FALSE"]})  # fmt: skip
+    expected = predicted(out, rows, tmp_path)
+    assert namespace["label"].tolist() == expected["prediction"].tolist()
+    columns = ["probability_no", "probability_yes"]
+    np.testing.assert_allclose(namespace["probabilities"], expected[columns], rtol=0, atol=1e-5)
