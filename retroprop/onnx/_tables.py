@@ -16,7 +16,7 @@ categorical column  tensor(string) [N, 1]; ``LabelEncoder`` string -> string: ea
 boolean column      tensor(string) [N, 1]; ``LabelEncoder``: true/yes/t/y/1 (any case) ->
                     ``"True"``, false/no/f/n/0 -> ``"False"``, missing markers ->
                     ``"(missing)"``; then ``OneHotEncoder`` as a categorical column
-features           ``Concat`` in the model's feature order (``Cast`` to float64 for a float64
+features            ``Concat`` in the model's feature order (``Cast`` to float64 for a float64
                     network), then the network (:func:`retroprop.onnx._modules.module_nodes`)
 classification      the network's logits in float64: ``Sigmoid`` (binary) or ``Softmax``;
                     ``probabilities`` (float32, [N, classes]); the class index (binary: the
@@ -57,7 +57,6 @@ ML_DOMAIN = "ai.onnx.ml"
 ML_OPSET = 3  # LabelEncoder string <-> string/int64, Imputer, Scaler, OneHotEncoder
 OUTPUT_NAMES = ("label", "probabilities", "variable")
 NETWORK_PREFIX = "network/"
-MISSING_CATEGORY = "(missing)"  # retroprop.cli.tabular.MISSING_CATEGORY
 NO_CATEGORY = ""  # never a category: "" is a missing marker
 
 
@@ -183,6 +182,7 @@ def _numeric_features(graph: _Graph, name: str, column: str, prep: Any) -> list[
 def _category_table(kind: str, categories: list[str]) -> dict[str, str]:
     """Raw spelling -> the category it is encoded as (anything else: no category)."""
     from retroprop.cli.schema import FALSE_WORDS, MISSING_MARKERS, TRUE_WORDS
+    from retroprop.cli.tabular import MISSING_CATEGORY
 
     table = {}
     if kind == "boolean":
@@ -308,7 +308,25 @@ def table_model(
     Raises
     ------
     ValueError
-        A binary model that does not end in a Sigmoid; a module the export does not support.
+        A binary model that does not end in a Sigmoid; a module the export does not support
+        (:class:`retroprop.onnx.ExportError`).
+
+    Examples
+    --------
+    >>> import onnxruntime, pandas as pd
+    >>> from retroprop.cli.tabular import Preprocessing
+    >>> from retroprop.cli.target import Target
+    >>> rows = pd.DataFrame({"age": ["20", "40", ""], "pet": ["cat", "dog", "?"]})
+    >>> prep = Preprocessing.fit(rows)
+    >>> model = nn.mlp([len(prep.feature_names), 3])
+    >>> proto = table_model(model, prep, Target("size", "multiclass", ["S", "M", "L"]))
+    >>> session = onnxruntime.InferenceSession(proto.SerializeToString())
+    >>> [(i.name, i.type) for i in session.get_inputs()]
+    [('age', 'tensor(float)'), ('pet', 'tensor(string)')]
+    >>> raw = {"age": np.array([[np.nan]], np.float32), "pet": np.array([["NA"]])}
+    >>> label, probabilities = session.run(None, raw)
+    >>> label.shape, probabilities.shape, str(label[0]) in ("S", "M", "L")
+    ((1,), (1, 3), True)
     """
     names = input_names(list(preprocessing.columns))
     graph = _Graph(used=set(names.values()) | set(OUTPUT_NAMES))
