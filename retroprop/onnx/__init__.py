@@ -21,10 +21,17 @@ Examples
 (2, 3)
 """
 
-from retroprop.onnx._export import export
-from retroprop.onnx._graph import DEFAULT_OPSET, ExportError, GraphBuilder
-from retroprop.onnx._modules import CONVERTERS, register_converter
-from retroprop.onnx._skl2onnx import register_skl2onnx
+try:
+    import onnx  # noqa: F401
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        'retroprop.onnx needs the "onnx" extra: pip install "retroprop[onnx]"'
+    ) from error
+
+from retroprop.onnx._export import export  # noqa: E402
+from retroprop.onnx._graph import DEFAULT_OPSET, ExportError, GraphBuilder  # noqa: E402
+from retroprop.onnx._modules import CONVERTERS, register_converter  # noqa: E402
+from retroprop.onnx._skl2onnx import register_skl2onnx  # noqa: E402
 
 __all__ = [
     "export",

@@ -38,6 +38,12 @@ def _times(builder: GraphBuilder, x: str, factor: str) -> str:
     return builder.node("Mul", [x, factor])
 
 
+def _limit_at_minus_infinity(builder: GraphBuilder, x: str, y: str) -> str:
+    """y, with 0 where x = -inf: the limit of z g(z), as retroprop gives (IEEE: -inf * 0 = NaN)."""
+    minus_infinity = builder.node("IsInf", [x], detect_positive=0)
+    return builder.node("Where", [minus_infinity, builder.constant(0.0), y])
+
+
 def _softplus(builder: GraphBuilder, x: str) -> str:
     if _native(builder, 1):
         return builder.node("Softplus", [x])
@@ -99,7 +105,8 @@ def convert_elu(module: act.ELU, x: str, builder: GraphBuilder) -> str:
 
 def convert_gelu(module: act.GELU, x: str, builder: GraphBuilder) -> str:
     if _native(builder, 20):
-        return builder.node("Gelu", [x], approximate=module.approximate)
+        gelu = builder.node("Gelu", [x], approximate=module.approximate)
+        return _limit_at_minus_infinity(builder, x, gelu)
     if module.approximate == "tanh":
         cube = builder.node("Mul", [builder.node("Mul", [x, x]), x])
         inner = builder.node("Add", [x, _times(builder, cube, builder.constant(0.044715))])
@@ -110,17 +117,19 @@ def convert_gelu(module: act.GELU, x: str, builder: GraphBuilder) -> str:
     cdf = _times(
         builder, builder.node("Add", [half_sum, builder.constant(1.0)]), builder.constant(0.5)
     )
-    return _times(builder, x, cdf)
+    return _limit_at_minus_infinity(builder, x, _times(builder, x, cdf))
 
 
 def convert_silu(module: act.SiLU, x: str, builder: GraphBuilder) -> str:
-    return _times(builder, x, builder.node("Sigmoid", [x]))
+    return _limit_at_minus_infinity(builder, x, _times(builder, x, builder.node("Sigmoid", [x])))
 
 
 def convert_mish(module: act.Mish, x: str, builder: GraphBuilder) -> str:
     if _native(builder, 18):
-        return builder.node("Mish", [x])
-    return _times(builder, x, builder.node("Tanh", [_softplus(builder, x)]))
+        mish = builder.node("Mish", [x])
+    else:
+        mish = _times(builder, x, builder.node("Tanh", [_softplus(builder, x)]))
+    return _limit_at_minus_infinity(builder, x, mish)
 
 
 def convert_softplus(module: act.Softplus, x: str, builder: GraphBuilder) -> str:

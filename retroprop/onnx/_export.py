@@ -139,8 +139,10 @@ def _input_shape(model: Module, input_shape: Any, n_features: int | None) -> tup
 
 
 def _model_dtype(model: Module) -> np.dtype:
-    for param in model.parameters():
-        return np.dtype(param.dtype)
+    """The dtype of the first floating parameter or buffer (float32 when there is none)."""
+    for array in (*model.parameters(), *model.buffers()):
+        if np.dtype(array.dtype).kind == "f":
+            return np.dtype(array.dtype)
     return np.dtype(np.float32)
 
 

@@ -27,7 +27,7 @@ from onnx import helper
 from retroprop.onnx._graph import ExportError, GraphBuilder
 from retroprop.onnx._modules import convert_module
 
-__all__ = ["register_skl2onnx", "estimator_nodes"]
+__all__ = ["register_skl2onnx", "estimator_nodes", "label_nodes"]
 
 _ALIASES = {"MLPClassifier": "RetropropMLPClassifier", "MLPRegressor": "RetropropMLPRegressor"}
 _registered = False
@@ -48,7 +48,7 @@ def register_skl2onnx() -> None:
     >>> register_skl2onnx()
     >>> X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     >>> y = np.where(X[:, 0] > 0, "yes", "no")
-    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=50)).fit(X, y)
+    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), solver="lbfgs")).fit(X, y)
     >>> proto = skl2onnx.to_onnx(pipe, X[:1], options={"zipmap": False})
     >>> session = onnxruntime.InferenceSession(proto.SerializeToString())
     >>> label, probabilities = session.run(None, {"X": X})
@@ -95,9 +95,24 @@ def estimator_nodes(
     if estimator._label_binarizer.y_type_.startswith("multilabel"):
         positive = builder.node("Greater", [probabilities, builder.constant(0.5)])
         return builder, [builder.node("Cast", [positive], to=onnx.TensorProto.INT64), probabilities]
+    return builder, [label_nodes(builder, probabilities, estimator.classes_), probabilities]
+
+
+def label_nodes(builder: GraphBuilder, probabilities: str, classes: np.ndarray) -> str:
+    """The label of each row: ``classes[argmax(probabilities, axis=1)]``, shape (n_samples,).
+
+    The classes are written as int64, or as strings (skl2onnx's label types); a tie goes to
+    the first class, as ``numpy.argmax``.
+
+    Raises
+    ------
+    ExportError
+        For classes that are neither integers nor strings.
+    """
     index = builder.node("ArgMax", [probabilities], axis=1, keepdims=0)
-    classes = builder.constant(_class_labels(estimator.classes_), dtype=object, hint="classes")
-    return builder, [builder.node("Gather", [classes, index]), probabilities]
+    labels = _class_labels(np.asarray(classes))
+    constant = builder.constant(labels, dtype=labels.dtype, hint="classes")
+    return builder.node("Gather", [constant, index])
 
 
 def _probabilities(estimator: Any, logits: str, builder: GraphBuilder) -> str:
