@@ -234,3 +234,23 @@ def test_the_readme_serving_example_runs_on_an_exported_model(tmp_path, monkeypa
     assert namespace["label"].tolist() == expected["prediction"].tolist()
     columns = ["probability_no", "probability_yes"]
     np.testing.assert_allclose(namespace["probabilities"], expected[columns], rtol=0, atol=1e-5)
+
+
+def test_a_float64_network_gets_float64_features(table):
+    from retroprop.cli.network import predict as predict_classes
+    from retroprop.cli.tabular import Preprocessing
+    from retroprop.cli.target import Target
+    from retroprop.nn import mlp
+    from retroprop.onnx._tables import table_model
+
+    train, rows = table
+    prep = Preprocessing.fit(train[["size", "price", "colour", "member"]])
+    target = Target("grade", "multiclass", ["high", "low", "mid"])
+    model = mlp([len(prep.feature_names), 8, 3], dtype=np.float64)
+    proto = table_model(model, prep, target)
+    assert any(n.op_type == "Cast" and n.output[0] == "features_float64" for n in proto.graph.node)
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, probabilities = session.run(None, feeds(session, rows))
+    expected = predict_classes(model, prep.transform(rows, dtype=np.float64), target)
+    np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-5)
+    assert label.tolist() == np.array(target.classes)[expected.argmax(axis=1)].tolist()
