@@ -386,6 +386,7 @@ def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
     The output folder is checked and locked before training (:func:`run_folder`), and the run
     is published there as one unit when everything is written.
     """
+    from retroprop.cli.export import export_command
     from retroprop.cli.outputs import default_out_dir, run_folder, save_run
 
     data = _prepare(config)
@@ -401,6 +402,7 @@ def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
     _say(f"Report written in {seconds:.2f} s (figures and files)")
     _say(f"Report: {(out / 'report.html').resolve().as_uri()}")
     _say(f"Reproduce: {result.command}")
+    _say(f"Export to ONNX: {export_command(str(out))}")
     kept = result.history.params.get("kept_epoch") if result.history is not None else None
     return _exit_code(result.outcome, diverged, out, kept), model, result
 

@@ -50,6 +50,13 @@ def command_panel(record: RunRecord) -> Section | None:
     if not record.command:
         return None
     body = f'<pre class="command">{html.escape(record.command)}</pre>'
+    if record.command.startswith("retroprop train"):  # a model folder: it exports to ONNX
+        body += (
+            "<p>Serve it where retroprop is not installed, as one ONNX file that takes the raw "
+            "columns (preprocessing included) and returns labels and probabilities, or values: "
+            '</p><pre class="command">retroprop export --model DIR --output model.onnx</pre>'
+            "<p>DIR: this report's folder.</p>"
+        )
     return Section("command", "Reproduce this run", body)
 
 
