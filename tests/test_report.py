@@ -114,3 +114,21 @@ def test_network_layers_are_described_with_their_parameters():
     assert diagram.count("<circle") == 8 + 8 + 8 and "300 units" in diagram
     with pytest.raises(ValueError, match="no Linear"):
         network_diagram(nn.Sequential(nn.ReLU()))
+
+
+def test_the_gradient_flow_charts_leave_out_what_no_layer_measures():
+    # issue 11: a ReLU network's report showed an empty "saturated outputs" panel
+    from retroprop.report.gradient_flow import history_charts
+
+    records = [
+        {"epoch": 1 + b // 2, "batch": 1 + b % 2, "layer": layer, "grad_norm": 0.1 / (1 + b),
+         "dead_fraction": 0.25, "saturated_fraction": saturated}
+        for b in range(4)
+        for layer, saturated in (("0: Linear 2->4", None), ("2: Linear 4->1", None))
+    ]  # fmt: skip
+    relu = history_charts(records, {1: 2, 2: 2})
+    assert relu.count("<svg") == 2 and "saturated" not in relu
+    assert "||dJ/dz|| (gradient norm)" in relu and "dead units (fraction)" in relu
+    assert relu.count('data-label="0: Linear 2-&gt;4"') == 2  # each layer in each chart
+    tanh = history_charts([{**r, "saturated_fraction": 0.1} for r in records], {1: 2, 2: 2})
+    assert tanh.count("<svg") == 3 and "saturated outputs (fraction)" in tanh
