@@ -132,3 +132,18 @@ def test_the_gradient_flow_charts_leave_out_what_no_layer_measures():
     assert relu.count('data-label="0: Linear 2-&gt;4"') == 2  # each layer in each chart
     tanh = history_charts([{**r, "saturated_fraction": 0.1} for r in records], {1: 2, 2: 2})
     assert tanh.count("<svg") == 3 and "saturated outputs (fraction)" in tanh
+
+
+@pytest.mark.parametrize("low", [2e-5, 0.02, 3.0])
+def test_a_log_axis_within_one_power_of_ten_keeps_its_ticks_inside_the_frame(low):
+    from retroprop.report.svg import Frame, Series, line_chart
+
+    chart = line_chart([Series("layer", [1, 2, 3], [low, 1.5 * low, 2.2 * low])], "t", "x", "y",
+                       log_y=True)  # fmt: skip
+    frame = re.search(r'<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" '
+                      r'fill="none"', chart)  # fmt: skip
+    top, bottom = float(frame[1]), float(frame[1]) + float(frame[2])
+    ticks = [float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)" font-size="11" '
+                                          r'text-anchor="end"', chart)]  # fmt: skip
+    assert len(ticks) >= 2 and all(top - 1 <= y - 4 <= bottom + 1 for y in ticks)
+    assert Frame(0, 0, 1, 1, (0, 1), (low, 2.3 * low), log_y=True).y_ticks()[0] >= low

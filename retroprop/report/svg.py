@@ -122,12 +122,14 @@ def tick_label(value: float, ticks: Sequence[float], log: bool = False) -> str:
     --------
     >>> [tick_label(v, [0.0, 0.25, 0.5]) for v in (0.0, 0.25)], tick_label(12000.0, [0, 12000])
     (['0.00', '0.25'], '12,000')
-    >>> tick_label(0.001, [], log=True)
-    '1e-3'
+    >>> tick_label(0.001, [], log=True), tick_label(0.00025, [], log=True)
+    ('1e-3', '0.00025')
     """
-    if log:
-        exponent = round(math.log10(value))
+    exponent = round(math.log10(abs(value))) if value else 0
+    if log and math.isclose(value, 10.0**exponent):  # a power of ten
         return f"{value:g}" if -2 <= exponent <= 3 else f"1e{exponent}"
+    if log:
+        return f"{value:.3g}"
     if abs(value) >= 1e7:
         return f"{value:.3g}"
     step = min((abs(b - a) for a, b in zip(ticks, ticks[1:], strict=False)), default=1.0)
@@ -207,8 +209,10 @@ class Frame:
         if not self.log_y:
             return linear_ticks(low, high, self.y_count)
         first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
+        if last < first + 1:  # less than two powers of ten inside: round values between
+            return [v for v in linear_ticks(low, high, 3) if v > 0]
         step = max(1, math.ceil((last - first + 1) / 6))
-        return [10.0**k for k in range(first, last + 1, step)] or [10.0 ** round(math.log10(low))]
+        return [10.0**k for k in range(first, last + 1, step)]
 
     def axes(self, xlabel: str, ylabel: str, grid: bool = True) -> str:
         """The frame, the grid, the ticks with their labels and the two axis labels."""
