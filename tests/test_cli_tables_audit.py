@@ -108,3 +108,17 @@ def test_the_report_of_a_table_run_is_written_without_matplotlib(tmp_path):
     page = (out / "report.html").read_text()
     assert 'aria-label="confusion matrix"' in page and 'id="gradient-flow"' in page
     assert page.count("<svg ") >= 4 and "data:image/png" not in page
+
+
+def test_the_readme_says_how_to_install_and_what_each_extra_adds():
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    readme = (root / "README.md").read_text()
+    assert 'pip install "retroprop[cli]"' in readme
+    described = readme[readme.index("What each extra adds") :].split("\n\n")[0]
+    missing = [name for name in extras if name != "test" and f"`{name}` (" not in described]
+    assert missing == [], f"extras not described in the README: {missing}"
