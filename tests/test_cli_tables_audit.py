@@ -122,3 +122,14 @@ def test_the_readme_says_how_to_install_and_what_each_extra_adds():
     described = readme[readme.index("What each extra adds") :].split("\n\n")[0]
     missing = [name for name in extras if name != "test" and f"`{name}` (" not in described]
     assert missing == [], f"extras not described in the README: {missing}"
+
+
+def test_the_flags_to_try_quote_a_column_name_with_spaces(capsys, tmp_path):
+    # "--keep Sample Number" pasted into a shell keeps a column 'Sample' and reads 'Number'
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(PENGUINS), "--target", "Species", "--out", str(out),
+                 "--epochs", "1", "--seed", "0", "--no-diagnostics"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "--keep 'Sample Number' to use it" in printed
+    assert "--keep 'Individual ID' to use it" in printed
+    assert "--drop Comments" in printed  # no quotes where none are needed

@@ -21,6 +21,7 @@ In every kind the usual missing markers (:data:`MISSING_MARKERS`, any case) are 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -242,7 +243,7 @@ def infer_kind(series: Any, identifiers: bool = True, source: str | None = None)
             f"column {name!r} holds numbers but also {int(words.sum())} word(s): {shown} at "
             f"{describe_rows(rows[words], source)}",
             hint=f"write missing values as NA or leave them empty, or leave the column out "
-            f"with --drop {name}",
+            f"with --drop {shlex.quote(name)}",
         )
     reason = _identifier_reason(name, kind, len(distinct), numbers) if identifiers else ""
     return ColumnSchema(name, "identifier", reason) if reason else ColumnSchema(name, kind)
