@@ -258,7 +258,8 @@ def test_to_dot_renders_as_svg_where_graphviz_is_installed(tmp_path, monkeypatch
 
 
 # ---------------------------------------------------------------- docstrings name what exists
-_DOTTED = re.compile(r"(?<![\w.])(?:rp|retroprop)\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+# (a name in quotes is a string, e.g. a metadata key "retroprop.inputs", not an attribute)
+_DOTTED = re.compile(r"(?<![\w.\"'])(?:rp|retroprop)\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
 
 
 def _exists(dotted: str) -> bool:

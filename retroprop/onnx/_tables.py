@@ -30,7 +30,7 @@ The output names are skl2onnx's (``label``, ``probabilities``, ``variable``; pro
 one tensor, like skl2onnx's ``zipmap=False``). Each input is named after its CSV column, as it
 is; a column named like an output, or like the network's internal names (``network/...``), is
 renamed ``<column>_input``. Identifier and excluded columns are not inputs. The mapping is in
-the model's metadata (``retroprop.inputs``: column -> input name and kind).
+the model's metadata (key ``"retroprop.inputs"``: column -> input name and kind).
 
 Where the graph differs from ``predict``: strings are compared as given (ONNX has no operator
 that strips surrounding spaces; ``predict`` strips them), and a value ``predict`` refuses (a
