@@ -27,7 +27,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
     5: ("training/",),
     6: ("diagnostics/",),
     7: ("io.py", "_io_validate.py", "_io_publish.py"),
-    8: ("cli/", "report/", "sklearn/", "callbacks.py", "__init__.py", "__main__.py"),
+    8: ("cli/", "report/", "sklearn/", "tune/", "callbacks.py", "__init__.py", "__main__.py"),
 }
 # Faces that stay apart: the report never imports the command line, the estimators neither.
 APART = {"report/": ("cli/",), "sklearn/": ("cli/", "report/")}
