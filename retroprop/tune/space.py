@@ -189,18 +189,7 @@ def parse_dimension(name: str, spec: Any) -> Choice | LogUniform:
     try:
         return Choice(tuple(dict.fromkeys(check(value) for value in values)))
     except (TypeError, ValueError) as error:
-        message = str(error)
-        if "choose from" in message:  # the registry's names, shortened for one line
-            message = message.split("choose from")[0] + "choose from " + _shown(checkers, name)
-        raise ValueError(f"space {name!r}: {message}") from None
-
-
-def _shown(checkers: dict[str, Any], name: str) -> str:
-    from retroprop.nn.activation import HIDDEN_ACTIVATIONS
-    from retroprop.optim.optimizer import OPTIMIZERS
-
-    names = list(HIDDEN_ACTIVATIONS if name == "activation" else OPTIMIZERS)
-    return ", ".join(names[:2]) + ", ..." if len(names) > 2 else ", ".join(names)
+        raise ValueError(f"space {name!r}: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -263,7 +252,8 @@ def load_space(path: str | Path) -> SearchSpace:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"--space {path}: cannot read it ({error})") from None
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ValueError(f"--space {path}: cannot read it: {reason.lower()}") from None
     try:
         if path.suffix.lower() == ".toml":
             import tomllib
