@@ -100,7 +100,7 @@ def write_trials(folder: Path, search: SearchResult, space: SearchSpace, seed: i
             "requested": search.requested,
             "finished": len(search.trials),
             "interrupted": search.interrupted,
-            "space": {name: str(dimension) for name, dimension in space.dimensions},
+            "space": space.to_mapping(),
             "trials": rows,
         },
     )
@@ -149,7 +149,7 @@ def tune(
     on_trial : callable, optional
         ``on_trial(result, search)`` as each trial finishes.
     command : str
-        The command that reproduces the search, shown in the report ("": none).
+        The command that reproduces the search, shown in the report (default: this call).
     **options
         ``retroprop train``'s options by name: ``data`` and ``target`` (or ``dataset``),
         ``seed`` (the search seed, also the split's), ``out``, ``epochs``, ``early_stopping``...
@@ -171,6 +171,11 @@ def tune(
 
     base = base_config(**options)
     search_space = _space(space)
+    if not command:  # the call that gives the same trials, the seed resolved
+        given = {**options, "seed": base.seed, "space": search_space.to_mapping()}
+        command = f"retroprop.tune.tune(trials={trials}, " + ", ".join(
+            f"{key}={value!r}" for key, value in given.items()
+        ) + ")"  # fmt: skip
     if base.validation_size <= 0:
         raise ValueError("a search scores each trial on validation rows: validation_size > 0")
     data = _prepare(base)

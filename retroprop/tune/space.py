@@ -234,6 +234,19 @@ class SearchSpace:
         trial_seed = int(rng.integers(0, 2**31 - 1))
         return {name: dimension.draw(rng) for name, dimension in self.dimensions}, trial_seed
 
+    def to_mapping(self) -> dict[str, Any]:
+        """The space as :meth:`from_mapping` reads it (lists of choices, 'low:high' ranges).
+
+        Examples
+        --------
+        >>> SearchSpace.from_mapping({"lr": "1e-3:0.1", "activation": "relu"}).to_mapping()
+        {'activation': ['relu'], 'lr': '0.001:0.1'}
+        """
+        return {
+            name: f"{dim.low!r}:{dim.high!r}" if isinstance(dim, LogUniform) else list(dim.values)
+            for name, dim in self.dimensions
+        }
+
     def describe(self) -> str:
         """One line: 'lr 1e-4:0.1 (log-uniform); activation relu, tanh; ...'."""
         return "; ".join(f"{name} {dimension}" for name, dimension in self.dimensions)
