@@ -119,7 +119,11 @@ def _retrain(base: Any, data: Any, search: SearchResult, space: SearchSpace, out
         result.command = command
         write_trials(folder, search, space, base.seed)
 
-    print(f"\nRetraining the best settings (trial {best.index}, seed {best.seed})", flush=True)
+    print(
+        f"\n{len(search.trials)} trials in {search.seconds:.1f} s; retraining the best settings "
+        f"(trial {best.index}, seed {best.seed})",
+        flush=True,
+    )
     code, model, _ = train_and_save(config, data=data, finish=finish)
     return code, model
 

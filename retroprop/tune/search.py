@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +43,14 @@ class SearchResult:
         How many trials were asked for.
     interrupted : bool
         Ctrl-C stopped the search: the trials not finished were cancelled.
+    seconds : float
+        Wall time of the search, a cluster's start included.
     """
 
     trials: list[TrialResult]
     requested: int
     interrupted: bool = False
+    seconds: float = 0.0
 
     def ranked(self) -> list[TrialResult]:
         """The trials by score, best (lowest validation loss) first; unscored ones last, by
@@ -193,6 +197,7 @@ def run_search(
         raise ValueError(f"workers must be >= 0 (0: serial), got {workers}")
     planned = plan_trials(base, space, trials, seed)
     search = SearchResult([], trials)
+    started = time.perf_counter()
     try:
         if scheduler == SERIAL or (workers == 0 and not scheduler):
             _serial(data, planned, search, on_trial)
@@ -201,4 +206,5 @@ def run_search(
                 _on_dask(data, planned, search, client, on_trial)
     except KeyboardInterrupt:
         search.interrupted = True
+    search.seconds = time.perf_counter() - started
     return search
