@@ -122,6 +122,7 @@ def test_the_trials_panel_shows_the_trials_best_first_and_a_chart():
         (["--space", "missing.toml"], "cannot read it"),
         (["--trials", "0"], "--trials"),
         (["--validation-size", "0"], "--validation-size"),
+        (["--out", "SPACE.json"], "it is a file"),  # refused before any trial
     ],
 )
 def test_the_command_refuses_bad_input_in_one_line(tmp_path, capsys, arguments, words):

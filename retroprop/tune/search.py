@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -91,6 +93,21 @@ def plan_trials(base: Any, space: SearchSpace, trials: int, seed: int) -> list[t
 
 
 @contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes with SIGINT ignored (they inherit it): Ctrl-C in a terminal reaches the
+    whole process group, and the workers must not die with a traceback each; this process
+    handles it, cancels the trials and closes the cluster."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     """A ``distributed.Client``: of the cluster at ``scheduler``, or of an embedded
     ``LocalCluster`` with ``workers`` processes (default: :func:`cores`); closed afterwards."""
@@ -100,14 +117,15 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
         with Client(scheduler, timeout="30s") as client:
             yield client
         return
-    cluster = LocalCluster(
-        n_workers=workers or cores(),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-        env=ONE_THREAD_ENV,
-    )
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(
+            n_workers=workers or cores(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            env=ONE_THREAD_ENV,
+        )
     try:
         with Client(cluster) as client:
             yield client
@@ -145,8 +163,9 @@ def _on_dask(data: TrialData, planned: list, search: SearchResult, client: Any, 
                 message = f"{type(error).__name__}: {error}"
                 result = TrialResult(index, config.seed, settings, "failed", error=message)
             _record(search, result, on_trial)
-    finally:
-        client.cancel([future for future in futures if not future.done()])
+    finally:  # Ctrl-C or an error: the trials not finished are not wanted any more
+        with contextlib.suppress(Exception):
+            client.cancel([future for future in futures if not future.done()])
 
 
 def run_search(
