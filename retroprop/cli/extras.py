@@ -24,6 +24,8 @@ EXTRA_OF_MODULE = {
     "pyarrow": "parquet",
     "dask": "dask",
     "distributed": "dask",
+    "onnx": "onnx",
+    "onnxruntime": "onnx",
 }
 
 

@@ -294,29 +294,14 @@ def _worst(*levels: str) -> str:
     return max(levels, key=("ok", "warn", "bad").index)
 
 
-def _check_not_compressed(path: str | None) -> None:
-    """Refuse a gzip file whose name does not say so (pandas would read it as text)."""
-    if not path or path.lower().endswith((".gz", ".gzip")):
-        return
-    try:
-        with open(path, "rb") as file:
-            magic = file.read(2)
-    except OSError:
-        return  # reading it names the problem
-    if magic == b"\x1f\x8b":
-        raise CLIError(
-            f"--data {path} is gzip-compressed, not a plain CSV",
-            hint=f"decompress it (gunzip -c {path} > data.csv) or name it {path}.gz",
-        )
-
-
 def _prepare(config: TrainConfig) -> Any:
     """The data, refused when encoding made any value non-finite (overflow after scaling)."""
     import numpy as np
 
+    from retroprop.cli.files import check_not_compressed
     from retroprop.cli.prepare import prepare_data
 
-    _check_not_compressed(config.data)
+    check_not_compressed(config.data)
     with np.errstate(over="ignore", invalid="ignore"):  # reported below, in one line
         data = prepare_data(config)
     names = data.preprocessing.feature_names
@@ -390,6 +375,7 @@ def train_and_save(
     prepared (``retroprop tune``); ``finish(folder, result)``: called before saving, to add
     files and fields to the run.
     """
+    from retroprop.cli.export import export_command
     from retroprop.cli.outputs import default_out_dir, run_folder, save_run
 
     data = _prepare(config) if data is None else data
@@ -407,6 +393,7 @@ def train_and_save(
     _say(f"Report written in {seconds:.2f} s (figures and files)")
     _say(f"Report: {(out / 'report.html').resolve().as_uri()}")
     _say(f"Reproduce: {result.command}")
+    _say(f"Export to ONNX: {export_command(str(out))}")
     kept = result.history.params.get("kept_epoch") if result.history is not None else None
     return _exit_code(result.outcome, diverged, out, kept), model, result
 
