@@ -33,6 +33,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "sklearn/",
         "playground/",
         "onnx/",
+        "tune/",
         "callbacks.py",
         "__init__.py",
         "__main__.py",

@@ -30,6 +30,7 @@ retroprop: train neural networks by backpropagation, from scratch on NumPy.
   retroprop predict --model DIR --data new.csv --output predictions.csv
   retroprop export --model DIR --output model.onnx    serve it anywhere (ONNX)
   retroprop info DIR                           what a saved model is and how it did
+  retroprop tune --data my.csv --target y      search the settings (trials on Dask)
 """
 
 
@@ -45,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand."""
     from retroprop import __version__
-    from retroprop.cli import demo, experiment, export, info, predict, train
+    from retroprop.cli import demo, experiment, export, info, predict, train, tune
 
     parser = _Parser(
         prog="retroprop",
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
-    for module in (train, predict, export, info, demo, experiment):
+    for module in (train, predict, export, info, demo, experiment, tune):
         module.add_parser(subparsers)
     parser.set_defaults(version_string=f"retroprop {__version__}")
     return parser

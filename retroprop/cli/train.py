@@ -365,21 +365,27 @@ def _train(config: TrainConfig, data: Any) -> tuple[Any, Any, str | None, str, d
     return model, result, diverged, loss, _settings(config, data, model, loss)
 
 
-def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
+def train_and_save(
+    config: TrainConfig, data: Any = None, finish: Any = None
+) -> tuple[int, Any, Any]:
     """Prepare the data, train, evaluate and save; returns (exit code, model, RunResult).
 
     The output folder is checked and locked before training (:func:`run_folder`), and the run
-    is published there as one unit when everything is written.
+    is published there as one unit when everything is written. ``data``: the data already
+    prepared (``retroprop tune``); ``finish(folder, result)``: called before saving, to add
+    files and fields to the run.
     """
     from retroprop.cli.export import export_command
     from retroprop.cli.outputs import default_out_dir, run_folder, save_run
 
-    data = _prepare(config)
+    data = _prepare(config) if data is None else data
     _announce(data)
     _check_memory(config, data)
     out = Path(config.out) if config.out else default_out_dir(data.source)
     with run_folder(out, overwrite=config.overwrite) as folder:
         model, result, diverged, loss, settings = _train(config, data)
+        if finish is not None:
+            finish(folder, result)
         started = time.perf_counter()
         save_run(folder, model, data, result, settings, config.as_dict())
         seconds = time.perf_counter() - started + result.report_seconds

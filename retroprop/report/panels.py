@@ -13,6 +13,7 @@ from collections.abc import Callable
 from retroprop.report.gradient_flow import gradient_flow_panel
 from retroprop.report.record import RunRecord
 from retroprop.report.sections import Section, chart, image, metrics_table, settings_table
+from retroprop.report.trials import trials_panel
 
 __all__ = ["Panel", "PANELS"]
 
@@ -167,6 +168,7 @@ def network_panel(record: RunRecord) -> Section | None:
 PANELS: list[Panel] = [
     results_panel,
     command_panel,
+    trials_panel,
     settings_panel,
     data_panel,
     curves_panel,
