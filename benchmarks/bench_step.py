@@ -233,13 +233,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--configs", default=",".join(BY_KEY), help="comma-separated keys")
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    parser.add_argument("--quick", action="store_true", help="256 rows, 2 rounds (a test)")
+    parser.add_argument("--quick", action="store_true", help="128 rows, 2 rounds (a test)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probes")
     parser.add_argument("--profile", action="store_true", help="profile rp.fit, no table")
     parser.add_argument("--memory-probe", metavar="KEY", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.rows, args.rounds = 256, 2
+        args.rows, args.rounds = 128, 2
     unknown = set(args.configs.split(",")) - set(BY_KEY)
     if unknown:
         parser.error(f"--configs: unknown {sorted(unknown)}; known: {', '.join(BY_KEY)}")

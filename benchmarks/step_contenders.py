@@ -220,7 +220,7 @@ def time_torch(X: np.ndarray, y: np.ndarray, config: Config) -> float:
     size = config.batch_size
     start = time.perf_counter()
     order = torch.randperm(X.shape[0], generator=generator)
-    Xs, ys = Xt[order], yt[order]
+    Xs, ys = Xt[order], yt[order]  # a shuffled copy of the data, as the numpy loop makes
     for s in range(0, X.shape[0], size):
         optimizer.zero_grad()
         loss = loss_fn(model(Xs[s : s + size]), ys[s : s + size])
