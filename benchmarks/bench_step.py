@@ -26,9 +26,9 @@ median over rounds are reported, the ratios are of minima. BLAS threads are limi
 number for every contender (threadpoolctl; torch's own pool by ``torch.set_num_threads``).
 
 Memory: the peak that ``tracemalloc`` sees (NumPy reports its buffers to it) during one epoch of
-``rp.fit``, in a fresh subprocess per configuration, above the training data (X and y are made
-before tracing starts), against the arrays a step must hold, summed from the shapes
-(:func:`required_bytes`).
+``rp.fit``, plus the model's parameters made before it, in a fresh subprocess per configuration,
+above the training data (X and y are made before tracing starts), against the arrays a step must
+hold, summed from the shapes (:func:`required_bytes`).
 
 Run: ``make bench``, or ``python benchmarks/bench_step.py [--rounds 7] [--configs sgd128,adam128]
 [--json FILE] [--quick]``. ``--profile --configs sgd128`` prints where an ``rp.fit`` epoch at batch
@@ -62,6 +62,7 @@ from step_contenders import (
     fit_epoch,
     make_data,
     time_floor,
+    time_retroprop,
 )
 
 import retroprop as rp
@@ -127,18 +128,19 @@ def required_bytes(config: Config, rows: int | None = None) -> dict[str, int]:
 
 
 def memory_probe(config: Config, rows: int) -> dict[str, int]:
-    """Peak bytes tracemalloc sees while building the model and fitting one epoch (this process).
-
-    X and y are made before tracing starts: the peak is above the training data.
+    """Peak bytes of one ``rp.fit`` epoch in this process: the model's parameters (made before
+    tracing, so that an initialiser's temporaries are not counted) plus the peak tracemalloc
+    sees during the fit. X and y too are made before tracing: the peak is above the data.
     """
     X, y = make_data(rows)
+    model, optimizer = build_retroprop(config)
+    parameters = sum(parameter.data.nbytes for parameter in model.parameters())
     gc.collect()
     tracemalloc.start()
-    model, optimizer = build_retroprop(config)
     fit_epoch(model, optimizer, X, y, config)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {"peak": peak}
+    return {"peak": parameters + peak}
 
 
 def measure_memory(config: Config, rows: int) -> dict[str, object]:
@@ -212,14 +214,19 @@ def table(results: list[dict], rounds: int) -> str:
 
 
 def profile(X: np.ndarray, y: np.ndarray, config: Config, top: int = 30) -> None:
-    """cProfile of one rp.fit epoch, sorted by tottime, beside the floor's time."""
-    floor = min(time_floor(X, y, config) for _ in range(3))
+    """cProfile of one rp.fit epoch, sorted by tottime, after the share of an (unprofiled)
+    epoch spent outside the matrix products: 1 - floor / rp.fit, minima of 3 interleaved."""
+    seconds = measure(X, y, config, {"floor": time_floor, "rp.fit": time_retroprop}, 3)
+    floor, fit = min(seconds["floor"]), min(seconds["rp.fit"])
+    print(
+        f"{config.label}: rp.fit {fit:.3f} s, its matrix products (the floor) {floor:.3f} s: "
+        f"{1 - floor / fit:.0%} of the epoch outside them"
+    )
     model, optimizer = build_retroprop(config)
     profiler = cProfile.Profile()
     profiler.enable()
     fit_epoch(model, optimizer, X, y, config)
     profiler.disable()
-    print(f"rp.fit, one epoch of {config.label}; the floor (products alone): {floor:.3f} s")
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
 
 
