@@ -23,7 +23,10 @@ epoch's time does not depend on the values, only on the shapes.
 Timing: interleaved rounds (each round runs every contender once, in an order rotated by one
 each round), so a slow moment of a shared machine falls on all of them; the minimum and the
 median over rounds are reported, the ratios are of minima. BLAS threads are limited to the same
-number for every contender (threadpoolctl; torch's own pool by ``torch.set_num_threads``).
+number for every contender (threadpoolctl; torch's own pool by ``torch.set_num_threads``),
+by default the cores this process may use. On a busy machine, BLAS threads that wait for each
+other by spinning make every product many times slower (an epoch's floor went from 0.4 s to
+28 s at a load average of 10 on 2 cores): measure in a quiet moment, or with ``--threads 1``.
 
 Memory: the peak that ``tracemalloc`` sees (NumPy reports its buffers to it) during one epoch of
 ``rp.fit``, plus the model's parameters made before it, in a fresh subprocess per configuration,
