@@ -28,8 +28,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# BENCH_ARGS, e.g. `make bench BENCH_ARGS="--rounds 3 --json runs/bench_step.json"`
 bench: $(STAMP)
-	$(PY) benchmarks/bench_epoch.py
+	$(PY) benchmarks/bench_step.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_sklearn.py
 
 clean:

@@ -24,6 +24,19 @@ from retroprop.diagnostics import diagnose, explain, gradcheck_model, to_dot  # 
 
 __version__ = "0.1.0"
 
+
+_LAZY_SUBPACKAGES = ("playground", "onnx")
+
+
+def __getattr__(name: str) -> object:
+    """``rp.playground`` and ``rp.onnx``, imported on first use (each needs its extra)."""
+    if name in _LAZY_SUBPACKAGES:  # rp.playground is itself callable: rp.playground(...)
+        import importlib
+
+        return importlib.import_module(f"retroprop.{name}")
+    raise AttributeError(f"module 'retroprop' has no attribute {name!r}")
+
+
 __all__ = [
     "DivergenceError",
     "History",
@@ -37,6 +50,7 @@ __all__ = [
     "load",
     "nn",
     "optim",
+    "playground",
     "save",
     "Function",
     "GradcheckError",

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "retroprop"
 
 # docs/architecture.md, "Layers": a file may import its own layer and those with a lower number.
 LAYERS: dict[int, tuple[str, ...]] = {
-    0: ("registry.py", "backend.py", "grad_mode.py", "random.py"),
+    0: ("registry.py", "backend.py", "grad_mode.py", "random.py", "display/"),
     1: (
         "tensor.py",
         "function.py",
@@ -27,7 +27,17 @@ LAYERS: dict[int, tuple[str, ...]] = {
     5: ("training/",),
     6: ("diagnostics/",),
     7: ("io.py", "_io_validate.py", "_io_publish.py"),
-    8: ("cli/", "report/", "sklearn/", "callbacks.py", "__init__.py", "__main__.py"),
+    8: (
+        "cli/",
+        "report/",
+        "sklearn/",
+        "playground/",
+        "onnx/",
+        "tune/",
+        "callbacks.py",
+        "__init__.py",
+        "__main__.py",
+    ),
 }
 # Faces that stay apart: the report never imports the command line, the estimators neither.
 APART = {"report/": ("cli/",), "sklearn/": ("cli/", "report/")}

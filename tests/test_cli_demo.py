@@ -23,5 +23,5 @@ def test_demo_reaches_the_course_accuracy_and_writes_its_report(tmp_path, capsys
     assert [type(m).__name__ for m in model] == ["Linear", "ReLU", "Linear", "ReLU", "Linear",
                                                  "Sigmoid"]  # fmt: skip
     page = (out / "report.html").read_text()
-    assert 'alt="decision boundary"' in page and 'alt="confusion matrix"' in page
+    assert 'alt="decision boundary"' in page and 'aria-label="confusion matrix"' in page
     assert "Test accuracy" in capsys.readouterr().out

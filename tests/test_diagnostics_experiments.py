@@ -84,23 +84,3 @@ def test_experiments_take_a_dataset_and_other_inits():
         load_dataset("mnist")
     with pytest.raises(ValueError, match="depth must be at least 2"):
         depth_experiment(depth=1)
-
-
-def test_example_script_writes_all_six_figures(tmp_path, capsys):
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "examples" / "glorot_bengio.py"
-    spec = importlib.util.spec_from_file_location("example_glorot_bengio", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    results = module.main(str(tmp_path))
-    assert results["tanh"].ratios["standard"] < 0.25 < 0.6 < results["tanh"].ratios["xavier"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "depth_gradient_histograms.png",
-        "depth_gradient_norms.png",
-        "glorot_bengio_sigmoid_figure6_activations.png",
-        "glorot_bengio_sigmoid_figure7_gradients.png",
-        "glorot_bengio_tanh_figure6_activations.png",
-        "glorot_bengio_tanh_figure7_gradients.png",
-    ]
-    assert "gradient std, first/last hidden layer: standard" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""The ``retroprop`` command: ``train``, ``predict``, ``info``, ``demo``, ``experiment``.
+"""The ``retroprop`` command: ``train``, ``predict``, ``export``, ``info``, ``demo``,
+``experiment``.
 
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args)``; the
 heavy imports (pandas, scikit-learn, matplotlib) happen inside ``run``, so ``--help`` is quick.
@@ -27,7 +28,9 @@ retroprop: train neural networks by backpropagation, from scratch on NumPy.
   retroprop train --dataset moons              train on built-in data
   retroprop train --data my.csv --target y     train on your own table
   retroprop predict --model DIR --data new.csv --output predictions.csv
+  retroprop export --model DIR --output model.onnx    serve it anywhere (ONNX)
   retroprop info DIR                           what a saved model is and how it did
+  retroprop tune --data my.csv --target y      search the settings (trials on Dask)
 """
 
 
@@ -43,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand."""
     from retroprop import __version__
-    from retroprop.cli import demo, experiment, info, predict, train
+    from retroprop.cli import demo, experiment, export, info, predict, train, tune
 
     parser = _Parser(
         prog="retroprop",
@@ -52,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
-    for module in (train, predict, info, demo, experiment):
+    for module in (train, predict, export, info, demo, experiment, tune):
         module.add_parser(subparsers)
     parser.set_defaults(version_string=f"retroprop {__version__}")
     return parser

@@ -6,6 +6,7 @@ The summary is plain JSON data (a dict), so it can be saved and drawn without th
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from retroprop.cli.schema import USED_KINDS, Schema, parse_column
@@ -17,14 +18,14 @@ MOSTLY_EMPTY = 0.5  # a column missing in at least this share of rows is named w
 
 def _note(name: str, kind: str, reason: str, missing: int, rows: int) -> str:
     if kind == "identifier":
-        return f"{reason}; --keep {name} to use it"
+        return f"{reason}; --keep {shlex.quote(name)} to use it"
     if kind == "excluded":
         return reason
     if not missing:
         return ""
     filled = "median + missing indicator" if kind == "numeric" else "own '(missing)' category"
     if missing >= MOSTLY_EMPTY * rows:
-        return f"mostly empty ({missing / rows:.0%}): {filled}; consider --drop {name}"
+        return f"mostly empty ({missing / rows:.0%}): {filled}; consider --drop {shlex.quote(name)}"
     return filled
 
 

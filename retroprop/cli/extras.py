@@ -22,6 +22,10 @@ EXTRA_OF_MODULE = {
     "tqdm": "cli",
     "scipy": "cli",
     "pyarrow": "parquet",
+    "dask": "dask",
+    "distributed": "dask",
+    "onnx": "onnx",
+    "onnxruntime": "onnx",
 }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "write_json",
     "write_history_csv",
     "json_safe",
+    "check_not_compressed",
 ]
 
 
@@ -46,6 +47,44 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def check_not_compressed(path: str | os.PathLike[str] | None, flag: str = "--data") -> None:
+    """Refuse a gzip file whose name does not say so (pandas would read its bytes as text).
+
+    ``train`` and ``predict`` both call it before reading ``--data``; a name ending in .gz or
+    .gzip is left to pandas, which decompresses it.
+
+    Raises
+    ------
+    CLIError
+        The file starts with gzip's magic bytes: one line naming it, and how to fix it.
+
+    Examples
+    --------
+    >>> import gzip, tempfile
+    >>> with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as file:
+    ...     _ = file.write(gzip.compress(b"a,b"))
+    >>> check_not_compressed(file.name)
+    Traceback (most recent call last):
+    ...
+    retroprop.cli.errors.CLIError: --data ... is gzip-compressed, not a plain CSV
+    >>> os.remove(file.name)
+    """
+    from retroprop.cli.errors import CLIError
+
+    if not path or os.fspath(path).lower().endswith((".gz", ".gzip")):
+        return
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(2)
+    except OSError:
+        return  # reading it names the problem
+    if magic == b"\x1f\x8b":
+        raise CLIError(
+            f"{flag} {path} is gzip-compressed, not a plain CSV",
+            hint=f"decompress it (gunzip -c {path} > data.csv) or name it {path}.gz",
+        )
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:

@@ -73,6 +73,8 @@ class RunResult:
     report_seconds : float
         Time spent drawing the gradient-flow figure (the rest of the report is timed around
         ``save_run``).
+    trials : list of dict or None
+        ``retroprop tune``: one row per trial of the search, best first (the report's "Trials").
     """
 
     history: Any
@@ -87,6 +89,7 @@ class RunResult:
     command: str = ""
     threshold: float = 0.5
     report_seconds: float = 0.0
+    trials: list[dict[str, Any]] | None = None
 
 
 def default_out_dir(source: str, root: str = "runs") -> Path:
@@ -277,6 +280,7 @@ def run_record(
         verdict=str(result.verdict) if result.verdict is not None else "",
         details=result.details,
         data_summary=data.summary or None,
+        trials=result.trials,
     )
 
 

@@ -190,7 +190,7 @@ def _warn_about_values(prep: Any, parsed: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``predict`` command."""
-    from retroprop.cli.files import atomic_write
+    from retroprop.cli.files import atomic_write, check_not_compressed
     from retroprop.cli.model_dir import open_model
     from retroprop.cli.tabular import read_table
 
@@ -203,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
             hint="load it in Python with rp.load and call it on prepared arrays",
         )
     prep, target = saved.preprocessing, saved.target
+    check_not_compressed(args.data)  # as train does
     frame = read_table(args.data)
     keep = [c.strip() for c in (args.keep or "").split(",") if c.strip()]
     absent = [c for c in keep if c not in frame.columns]

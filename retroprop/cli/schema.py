@@ -21,6 +21,7 @@ In every kind the usual missing markers (:data:`MISSING_MARKERS`, any case) are 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,8 @@ PARSING = {
 }
 STRAY_FRACTION = 0.05  # a numeric column may hold up to this share of words before it is text
 MIN_IDENTIFIER_ROWS = 20
+GROUP_ID_SHARE = 0.2  # an identifier of groups has at least this share of its rows distinct
+COUNTER_STEPS = 0.9  # a row counter steps by +1 from one row to the next at least this often
 # "id", "row_id", "customer key", "Unnamed: 0" (a saved pandas index), "CustomerId", "userID"
 ID_NAME = re.compile(
     r"(?i:(^|[\s_.-])(id|key|uuid|guid|index|idx)$|^unnamed: ?0$)|[a-z0-9](Id|ID)$"
@@ -153,20 +156,45 @@ def _looks_boolean(values: np.ndarray) -> bool:
 
 
 def _identifier_reason(name: str, kind: str, distinct: int, numbers: np.ndarray) -> str:
-    """Why a column with a value per row is an identifier ("" when it is not one).
+    """Why a column is an identifier ("" when it is not one).
 
-    ``numbers`` are the column's present values as numbers (NaN for words), one per row.
+    ``numbers`` are the column's present values as numbers (NaN for words), one per row, in
+    the file's order. An identifier is one of:
+
+    - a value per row: text with a distinct value in 95% of the rows, or distinct whole numbers
+      that are consecutive or whose column is named like an identifier (:data:`ID_NAME`);
+    - a column named like an identifier ("Individual ID") whose codes repeat a few times each
+      (at least :data:`GROUP_ID_SHARE` of the rows distinct): the same individual seen again;
+    - whole numbers counting 1, 2, 3... from row to row (:data:`COUNTER_STEPS` of the steps
+      are +1) that start again, with at least :data:`GROUP_ID_SHARE` of the rows distinct: a
+      row number within groups ("Sample Number"). A month or a weekday counts up too, but
+      takes few distinct values: it stays a feature.
     """
     count = len(numbers)
     if count < MIN_IDENTIFIER_ROWS:
         return ""
     if kind == "categorical" and distinct >= 0.95 * count:
         return f"{distinct:,} distinct values in {count:,} rows"
-    if kind != "numeric" or distinct != count or not np.all(np.mod(numbers, 1) == 0):
+    whole = kind == "numeric" and bool(np.all(np.mod(numbers, 1) == 0))
+    if kind == "numeric" and not whole:
         return ""
-    steps = np.diff(np.sort(numbers))
-    if ID_NAME.search(name) or (len(steps) and np.all(steps == 1)):
-        return f"whole numbers, a distinct one in each of {count:,} rows"
+    named = bool(ID_NAME.search(name))
+    if whole and distinct == count:
+        steps = np.diff(np.sort(numbers))
+        if named or (len(steps) and np.all(steps == 1)):
+            return f"whole numbers, a distinct one in each of {count:,} rows"
+    if distinct < GROUP_ID_SHARE * count:
+        return ""
+    if named:
+        each = count / distinct
+        return f"named as one: {distinct:,} distinct values in {count:,} rows ({each:.1f} each)"
+    steps = np.diff(numbers)
+    restarts = int(np.sum(steps < 0))
+    if whole and restarts and np.mean(steps == 1) >= COUNTER_STEPS:
+        return (
+            f"whole numbers counting 1, 2, 3... from row to row, starting again {restarts:,} "
+            "time(s): a row number within groups"
+        )
     return ""
 
 
@@ -215,7 +243,7 @@ def infer_kind(series: Any, identifiers: bool = True, source: str | None = None)
             f"column {name!r} holds numbers but also {int(words.sum())} word(s): {shown} at "
             f"{describe_rows(rows[words], source)}",
             hint=f"write missing values as NA or leave them empty, or leave the column out "
-            f"with --drop {name}",
+            f"with --drop {shlex.quote(name)}",
         )
     reason = _identifier_reason(name, kind, len(distinct), numbers) if identifiers else ""
     return ColumnSchema(name, "identifier", reason) if reason else ColumnSchema(name, kind)

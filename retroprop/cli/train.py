@@ -294,29 +294,14 @@ def _worst(*levels: str) -> str:
     return max(levels, key=("ok", "warn", "bad").index)
 
 
-def _check_not_compressed(path: str | None) -> None:
-    """Refuse a gzip file whose name does not say so (pandas would read it as text)."""
-    if not path or path.lower().endswith((".gz", ".gzip")):
-        return
-    try:
-        with open(path, "rb") as file:
-            magic = file.read(2)
-    except OSError:
-        return  # reading it names the problem
-    if magic == b"\x1f\x8b":
-        raise CLIError(
-            f"--data {path} is gzip-compressed, not a plain CSV",
-            hint=f"decompress it (gunzip -c {path} > data.csv) or name it {path}.gz",
-        )
-
-
 def _prepare(config: TrainConfig) -> Any:
     """The data, refused when encoding made any value non-finite (overflow after scaling)."""
     import numpy as np
 
+    from retroprop.cli.files import check_not_compressed
     from retroprop.cli.prepare import prepare_data
 
-    _check_not_compressed(config.data)
+    check_not_compressed(config.data)
     with np.errstate(over="ignore", invalid="ignore"):  # reported below, in one line
         data = prepare_data(config)
     names = data.preprocessing.feature_names
@@ -380,20 +365,27 @@ def _train(config: TrainConfig, data: Any) -> tuple[Any, Any, str | None, str, d
     return model, result, diverged, loss, _settings(config, data, model, loss)
 
 
-def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
+def train_and_save(
+    config: TrainConfig, data: Any = None, finish: Any = None
+) -> tuple[int, Any, Any]:
     """Prepare the data, train, evaluate and save; returns (exit code, model, RunResult).
 
     The output folder is checked and locked before training (:func:`run_folder`), and the run
-    is published there as one unit when everything is written.
+    is published there as one unit when everything is written. ``data``: the data already
+    prepared (``retroprop tune``); ``finish(folder, result)``: called before saving, to add
+    files and fields to the run.
     """
+    from retroprop.cli.export import export_command
     from retroprop.cli.outputs import default_out_dir, run_folder, save_run
 
-    data = _prepare(config)
+    data = _prepare(config) if data is None else data
     _announce(data)
     _check_memory(config, data)
     out = Path(config.out) if config.out else default_out_dir(data.source)
     with run_folder(out, overwrite=config.overwrite) as folder:
         model, result, diverged, loss, settings = _train(config, data)
+        if finish is not None:
+            finish(folder, result)
         started = time.perf_counter()
         save_run(folder, model, data, result, settings, config.as_dict())
         seconds = time.perf_counter() - started + result.report_seconds
@@ -401,6 +393,7 @@ def train_and_save(config: TrainConfig) -> tuple[int, Any, Any]:
     _say(f"Report written in {seconds:.2f} s (figures and files)")
     _say(f"Report: {(out / 'report.html').resolve().as_uri()}")
     _say(f"Reproduce: {result.command}")
+    _say(f"Export to ONNX: {export_command(str(out))}")
     kept = result.history.params.get("kept_epoch") if result.history is not None else None
     return _exit_code(result.outcome, diverged, out, kept), model, result
 

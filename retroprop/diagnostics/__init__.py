@@ -3,10 +3,12 @@
 - :func:`diagnose`: one probed forward and backward pass and a health report that names the
   course's pathologies (vanishing or exploding gradient, dead or saturated units, non-finite
   values) with their remedies; ``report.plot()`` draws Glorot & Bengio's histograms.
-- :class:`Diagnostics`: the same figures recorded during ``fit``, every N batches.
+- :class:`Diagnostics`: the same figures recorded during ``fit``, every N batches;
+  :class:`LiveGradientFlow` also redraws them as bars in a notebook.
 - :func:`glorot_bengio`, :func:`depth_experiment`: the course's experiments on gradient flow.
 - :func:`explain`: one example's backward pass in the course's notation (z, a, delta, dJ/dW).
-- :func:`to_dot`, :func:`render`: the computational graph behind a tensor, for Graphviz.
+- :func:`to_dot`, :func:`render`: the computational graph behind a tensor, for Graphviz (drawn
+  as SVG in Jupyter where Graphviz is installed).
 - :func:`gradcheck_model`: every parameter's gradient against finite differences.
 - :class:`Probe`: the hooks underneath, for your own measurements.
 
@@ -34,7 +36,8 @@ from retroprop.diagnostics.gradcheck_model import (
     GradcheckRow,
     gradcheck_model,
 )
-from retroprop.diagnostics.graph import render, to_dot
+from retroprop.diagnostics.graph import DotGraph, render, to_dot
+from retroprop.diagnostics.live import LiveGradientFlow
 from retroprop.diagnostics.probes import Capture, LayerInfo, Probe, linear_layers
 from retroprop.diagnostics.problems import REMEDIES, Problem, Thresholds, problems
 from retroprop.diagnostics.report import DiagnosisReport, diagnose
@@ -45,6 +48,7 @@ __all__ = [
     "DiagnosisReport",
     "Diagnostics",
     "DiagnosticsWarning",
+    "DotGraph",
     "ExperimentResult",
     "Explanation",
     "GradcheckModelResult",
@@ -52,6 +56,7 @@ __all__ = [
     "LayerInfo",
     "LayerStats",
     "LayerTrace",
+    "LiveGradientFlow",
     "Probe",
     "Problem",
     "REMEDIES",

@@ -28,7 +28,7 @@ from retroprop.nn.module import Module
 from retroprop.tensor import Tensor
 from retroprop.training.objectives import resolve_loss
 
-__all__ = ["explain", "Explanation", "LayerTrace"]
+__all__ = ["explain", "Explanation", "LayerTrace", "explanation_html"]
 
 
 @dataclass
@@ -49,6 +49,10 @@ class LayerTrace:
         dJ/dW_l = a_{l-1}^T delta_l.
     grad_bias : numpy.ndarray or None, shape (out_features,)
         dJ/db_l = delta_l (None without a bias).
+    weight : numpy.ndarray or None, shape (in_features, out_features)
+        W_l, the layer's weights at the time of the pass (a copy).
+    bias : numpy.ndarray or None, shape (out_features,)
+        b_l (None without a bias).
     """
 
     name: str
@@ -59,6 +63,8 @@ class LayerTrace:
     delta: np.ndarray | None
     grad_weight: np.ndarray | None
     grad_bias: np.ndarray | None
+    weight: np.ndarray | None = None
+    bias: np.ndarray | None = None
 
 
 @dataclass
@@ -87,6 +93,21 @@ class Explanation:
     loss: float
     loss_name: str
 
+    def to_html(self, precision: int | None = 4) -> str:
+        """The trace as an HTML table in the course's notation: W, b, z, a, delta, dJ/dW and
+        dJ/db of each layer.
+
+        Parameters
+        ----------
+        precision : int or None, default 4
+            Significant digits of each number; None shows every digit (the shortest text that
+            reads back to the same value).
+        """
+        return explanation_html(self, precision)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def __str__(self) -> str:
         from retroprop.diagnostics.plots import format_table
 
@@ -114,6 +135,8 @@ class Explanation:
         for number, trace in enumerate(self.layers, start=1):
             lines.append(f"layer {number}: {trace.name}, g_{number} = {trace.activation}")
             for symbol, value in [
+                (f"W_{number}", trace.weight),
+                (f"b_{number}", trace.bias),
                 (f"z_{number}", trace.z),
                 (f"a_{number}", trace.a),
                 (f"delta_{number}", trace.delta),
@@ -128,17 +151,72 @@ class Explanation:
 
 
 def _fmt(value: Any, multiline: bool = False) -> str:
+    """Scalars with 6 significant digits, arrays with 4 (never "-0": a ReLU's blocked gradient
+    is 0, and 1.2e-05 is not rounded away)."""
+    from retroprop.display import format_array, format_number
+
     if value is None:
         return "-"
     array = np.asarray(value)
-    if array.dtype.kind == "f":
-        array = array + 0.0  # shows -0.0 (a ReLU's blocked gradient) as 0
     if array.ndim == 0 or array.size == 1:
-        return f"{array.reshape(-1)[0]:.6g}"
-    text = np.array2string(
-        array, precision=4, threshold=64, edgeitems=3, max_line_width=100, suppress_small=True
-    )
+        return format_number(array.reshape(-1)[0], 6)
+    text = format_array(array, precision=4)
     return text if multiline else " ".join(text.split())
+
+
+_HTML_FORMULAS = (
+    "<p>forward: z<sup>(l)</sup> = a<sup>(l-1)</sup> W<sup>(l)</sup> + b<sup>(l)</sup>, "
+    "a<sup>(l)</sup> = g<sub>l</sub>(z<sup>(l)</sup>), a<sup>(0)</sup> = x<br>"
+    "backward: \u03b4<sup>(L)</sup> = \u2202J/\u2202z<sup>(L)</sup> (from the loss), "
+    "\u03b4<sup>(l)</sup> = (\u03b4<sup>(l+1)</sup> W<sup>(l+1)T</sup>) \u2299 "
+    "g<sub>l</sub>'(z<sup>(l)</sup>)<br>"
+    "\u2202J/\u2202W<sup>(l)</sup> = a<sup>(l-1)T</sup> \u03b4<sup>(l)</sup>, "
+    "\u2202J/\u2202b<sup>(l)</sup> = \u03b4<sup>(l)</sup></p>"
+)
+_HTML_COLUMNS = [
+    "l",
+    "layer",
+    "g<sub>l</sub>",
+    "W<sup>(l)</sup>",
+    "b<sup>(l)</sup>",
+    "z<sup>(l)</sup>",
+    "a<sup>(l)</sup>",
+    "\u03b4<sup>(l)</sup>",
+    "\u2202J/\u2202W<sup>(l)</sup>",
+    "\u2202J/\u2202b<sup>(l)</sup>",
+]
+
+
+def explanation_html(explanation: Explanation, precision: int | None = 4) -> str:
+    """The HTML of :meth:`Explanation.to_html`: one row per layer, every array in full (up to
+    8 rows and columns) with ``precision`` significant digits (None: every digit)."""
+    from retroprop.display import escape, matrix, panel, table
+
+    def cell(value: Any) -> str:
+        return matrix(value, precision)
+
+    rows = [
+        [str(number), escape(trace.name), escape(trace.activation)]
+        + [cell(trace.weight), cell(trace.bias), cell(trace.z), cell(trace.a)]
+        + [cell(trace.delta), cell(trace.grad_weight), cell(trace.grad_bias)]
+        for number, trace in enumerate(explanation.layers, start=1)
+    ]
+    given = (
+        f"<p>loss {escape(explanation.loss_name)}, J = {cell(explanation.loss)}; "
+        f"a<sup>(0)</sup> = x = {cell(explanation.x)}, y = {cell(explanation.y)}, "
+        f"\u0177 = {cell(explanation.output)}</p>"
+    )
+    note = (
+        '<p class="rp-muted">W<sup>(l)</sup> is stored (in_features, out_features), so '
+        "z = a W + b reads as the slides write it.</p>"
+    )
+    return panel(
+        given,
+        _HTML_FORMULAS,
+        table(_HTML_COLUMNS, rows, raw=True),
+        note,
+        title="Backward pass for one example",
+    )
 
 
 def _one_example(x: Any, in_features: int, dtype: np.dtype) -> np.ndarray:
@@ -182,6 +260,8 @@ def _layer_traces(infos: list[LayerInfo], probe: Probe) -> list[LayerTrace]:
                 delta=None if capture.delta is None else capture.delta[0].copy(),
                 grad_weight=None if weight_grad is None else weight_grad.copy(),
                 grad_bias=None if bias is None or bias.grad is None else bias.grad.copy(),
+                weight=info.linear.weight.data.copy(),
+                bias=None if bias is None else bias.data.copy(),
             )
         )
     return traces

@@ -25,7 +25,7 @@ import numpy as np
 
 from retroprop.tensor import Tensor
 
-__all__ = ["to_dot", "render"]
+__all__ = ["to_dot", "render", "DotGraph", "dot_to_svg"]
 
 _PARAMETER_STYLE = 'shape=box, style="filled,rounded", fillcolor="#a6cee3"'
 _INPUT_STYLE = 'shape=ellipse, style=filled, fillcolor="#e0e0e0"'
@@ -43,11 +43,69 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "scalar" if shape == () else str(tuple(int(n) for n in shape))
 
 
+class DotGraph(str):
+    """DOT text that Jupyter draws: as SVG where Graphviz's ``dot`` program is installed, as
+    its DOT source otherwise.
+
+    It *is* the DOT text (a ``str``): print it, save it, compare it, or pass it to
+    :func:`render`. In a notebook, IPython asks :meth:`_repr_mimebundle_` for the picture.
+    """
+
+    @property
+    def source(self) -> str:
+        """The DOT text as a plain ``str``."""
+        return str.__str__(self)
+
+    def svg(self) -> str | None:
+        """The graph drawn by Graphviz as SVG text, or None when ``dot`` is not installed."""
+        return dot_to_svg(self.source)
+
+    def _repr_svg_(self) -> str | None:
+        return self.svg()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython's plain text: the DOT source as lines, not the quoted repr of a str
+        printer.text(self.source)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        bundle = {"text/plain": self.source}
+        picture = self.svg()
+        if picture is not None:
+            bundle["image/svg+xml"] = picture
+        return bundle
+
+    def render(self, path: str | os.PathLike[str], format: str | None = None) -> str:  # noqa: A002
+        """Draw the graph into an image file (see :func:`render`); returns the path."""
+        return render(self.source, path, format)
+
+
+def dot_to_svg(dot_text: str) -> str | None:
+    """``dot_text`` drawn as SVG by Graphviz's ``dot`` program (None when it is not on PATH).
+
+    Raises
+    ------
+    RuntimeError
+        When ``dot`` fails (its message included).
+    """
+    executable = shutil.which("dot")
+    if executable is None:
+        return None
+    completed = subprocess.run(
+        [executable, "-Tsvg"], input=dot_text.encode(), capture_output=True, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"dot failed with exit code {completed.returncode}: "
+            f"{completed.stderr.decode(errors='replace').strip()}"
+        )
+    return completed.stdout.decode()
+
+
 def to_dot(
     tensor: Tensor,
     params: Mapping[str, Tensor] | None = None,
     name: str = "retroprop",
-) -> str:
+) -> DotGraph:
     """The graph that computed ``tensor``, as Graphviz DOT text.
 
     Parameters
@@ -61,8 +119,11 @@ def to_dot(
 
     Returns
     -------
-    str
-        A ``digraph``; render it with :func:`render` or any Graphviz tool.
+    DotGraph
+        The ``digraph`` text (a ``str``), drawn as SVG in Jupyter when Graphviz is installed;
+        write it to an image with ``.render(path)``
+        (:func:`retroprop.diagnostics.render`) or open it in any Graphviz tool. An argument
+        an op was given as None (a loss without sample weights) is not drawn.
 
     Raises
     ------
@@ -128,6 +189,8 @@ def to_dot(
         if grad_fn is None:
             continue
         for position, parent in enumerate(getattr(grad_fn, "parents", ())):
+            if parent is None:  # an optional argument left out (a loss's weight=None)
+                continue
             if isinstance(parent, Tensor):
                 parent_node, new = tensor_node(parent)
                 if new:
@@ -145,12 +208,10 @@ def to_dot(
         *edges,
         "}",
     ]
-    return "\n".join(lines)
+    return DotGraph("\n".join(lines))
 
 
 def _constant_label(value: Any) -> str:
-    if value is None:
-        return "None"
     if isinstance(value, int | float | np.number):
         return f"{value:g}" if isinstance(value, float | np.floating) else str(value)
     shape = getattr(value, "shape", None)

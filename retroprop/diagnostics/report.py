@@ -24,7 +24,16 @@ from retroprop.tensor import Tensor
 from retroprop.training.data import as_features, as_targets
 from retroprop.training.objectives import resolve_loss
 
-__all__ = ["Thresholds", "Problem", "DiagnosisReport", "REMEDIES", "diagnose", "problems"]
+__all__ = [
+    "Thresholds",
+    "Problem",
+    "DiagnosisReport",
+    "REMEDIES",
+    "diagnose",
+    "diagnosis_html",
+    "gradient_flow_svg",
+    "problems",
+]
 
 
 @dataclass
@@ -83,6 +92,11 @@ class DiagnosisReport:
             lines.append("No problem found: gradients flow, no dead or saturated layer.")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the per-layer table with the problems' layers and figures
+        highlighted, the gradient-flow bars, and each problem with its remedy."""
+        return diagnosis_html(self)
+
     def plot(self, path: Any = None) -> Any:
         """Histograms of the activations and back-propagated gradients of each hidden layer.
 
@@ -101,6 +115,89 @@ class DiagnosisReport:
             [self.gradients[i] for i in chosen],
             path=path,
         )
+
+
+# The column of the table that shows each kind of problem (non_finite: the whole row).
+_PROBLEM_COLUMNS = {
+    "vanishing_gradient": (4,),
+    "exploding_gradient": (4, 7),
+    "dead_units": (8,),
+    "saturated_units": (9,),
+}
+
+
+def gradient_flow_svg(layers: list[LayerStats], problems_found: list[Problem]) -> str:
+    """||dJ/dz|| of each layer as bars on a log scale (the layers of a problem in orange),
+    and the dead and saturated fractions: the gradient-flow picture of the course."""
+    from retroprop.display import bar_chart
+
+    flagged_names = {name for problem in problems_found for name in problem.layers}
+    names = [s.name for s in layers]
+    flagged = [name in flagged_names for name in names]
+    charts = [
+        bar_chart(
+            names,
+            [s.grad_norm for s in layers],
+            title="||dJ/dz|| per layer (log)",
+            log=True,
+            flagged=flagged,
+        ),
+    ]
+    fractions = [
+        (title, [getattr(s, key) for s in layers])
+        for key, title in (("dead_fraction", "dead units"), ("saturated_fraction", "saturated"))
+    ]
+    for title, values in fractions:
+        if any(v is not None for v in values):
+            charts.append(
+                bar_chart(names, values, title=title, limits=(0.0, 1.0), flagged=flagged, width=320)
+            )
+    return '<div class="rp-row">' + "".join(charts) + "</div>"
+
+
+def diagnosis_html(report: DiagnosisReport) -> str:
+    """The HTML of a diagnosis: the table of :meth:`DiagnosisReport.table` with the rows and
+    figures of each problem highlighted (CSS class ``rp-problem``, ``rp-flag``), the
+    gradient-flow bars, and the problems with their remedies."""
+    from retroprop.display import escape, panel, table
+
+    header = ["Layer", "Act.", "a mean", "a std", "||dJ/dz||", "std dJ/dz", "||dJ/dW||"]
+    header += ["update", "dead", "saturated"]
+    flagged: dict[str, set[int]] = {}
+    for problem in report.problems:
+        columns = _PROBLEM_COLUMNS.get(problem.kind, tuple(range(len(header))))
+        for name in problem.layers:
+            flagged.setdefault(name, set()).update(columns)
+    rows, classes = [], []
+    for s in report.layers:
+        cells = [s.name, s.activation, _g(s.activation_mean), _g(s.activation_std)]
+        cells += [_g(s.grad_norm), _g(s.grad_std), _g(s.weight_grad_norm), _g(s.update_ratio)]
+        cells += [_percent(s.dead_fraction), _percent(s.saturated_fraction)]
+        marked = flagged.get(s.name, set())
+        rows.append(
+            [
+                f'<span class="rp-flag">{escape(c)}</span>' if i in marked else escape(c)
+                for i, c in enumerate(cells)
+            ]
+        )
+        classes.append("rp-problem" if marked else "")
+    if report.problems:
+        items = "".join(
+            f'<li><span class="rp-flag">{escape(p.kind)}</span> in {escape(", ".join(p.layers))}'
+            f": {escape(p.message)}<br><b>remedy:</b> {escape(p.remedy)}</li>"
+            for p in report.problems
+        )
+        verdict = f"<p>{len(report.problems)} problem(s):</p><ul>{items}</ul>"
+    else:
+        verdict = (
+            '<p class="rp-ok">No problem found: gradients flow, no dead or saturated layer.</p>'
+        )
+    return panel(
+        table(header, rows, numeric=range(2, len(header)), row_classes=classes, raw=True),
+        gradient_flow_svg(report.layers, report.problems),
+        verdict,
+        title=f"Diagnosis on {report.n_samples} examples (loss {report.loss:.5g})",
+    )
 
 
 def _g(value: float | None) -> str:

@@ -413,6 +413,12 @@ class Module:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the summary table and a drawing of the network, as HTML."""
+        from retroprop.display.model import model_html
+
+        return model_html(self)
+
     def _summary_label(self) -> str:
         return type(self).__name__
 

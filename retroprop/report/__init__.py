@@ -1,4 +1,5 @@
-"""The self-contained HTML training report (figures drawn with matplotlib, imported lazily).
+"""The self-contained HTML training report (charts as inline SVG; matplotlib only for the
+decision boundary of 2-D data, imported then).
 
 A page shell around a list of panels, each drawn from one :class:`RunRecord`.
 

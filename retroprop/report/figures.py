@@ -1,5 +1,7 @@
-"""The report's figures, drawn with matplotlib's object API (no pyplot, no global backend) and
-returned as PNG bytes ready to embed.
+"""The report's figures. The simple charts (curves, confusion matrix, predicted against true,
+residuals) are written as inline SVG by :mod:`retroprop.report.svg`; the decision boundary, a
+shaded image with a contour, is drawn with matplotlib's object API (no pyplot, no global
+backend) and returned as PNG bytes, imported only for runs on 2-D data.
 
 Each function takes plain arrays, so it can be used outside the report too.
 """
@@ -13,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.report import svg
 from retroprop.training.objectives import r2_score
 
 __all__ = [
@@ -65,14 +68,15 @@ def training_curves(
     metric: str | None = None,
     best_epoch: int | None = None,
     loss_name: str = "loss",
-) -> bytes:
-    """Loss (and ``metric``) per epoch, training and validation side by side.
+) -> str:
+    """Loss (and ``metric``, and the learning rate when it changed) per epoch, training and
+    validation: one SVG chart per quantity, to sit side by side.
 
     Examples
     --------
-    >>> png = training_curves({"loss": [0.7, 0.5], "val_loss": [0.8, 0.6]}, [1, 2])
-    >>> png.startswith(b"\\x89PNG")
-    True
+    >>> chart = training_curves({"loss": [0.7, 0.5], "val_loss": [0.8, 0.6]}, [1, 2])
+    >>> chart.count("<svg"), "Loss (loss)" in chart, 'data-label="validation"' in chart
+    (1, True, True)
     """
     panels = [("loss", f"Loss ({loss_name})")]
     if metric and metric in history:
@@ -80,22 +84,23 @@ def training_curves(
     lr = history.get("lr")
     if lr is not None and len(set(np.round(lr, 12))) > 1:
         panels.append(("lr", "Learning rate"))
-    figure = _figure(4.2 * len(panels), 3.4)
-    axes = figure.subplots(1, len(panels), squeeze=False)[0]
-    x = np.asarray(epochs)
-    for ax, (key, title) in zip(axes, panels, strict=True):
-        ax.plot(x, _finite(history[key]), color=TRAIN_COLOUR, label="training", lw=1.8)
+    x = np.asarray(epochs, dtype=np.float64)
+    charts = []
+    for key, title in panels:
+        series = [svg.Series("training", x, _finite(history[key]), TRAIN_COLOUR)]
         if f"val_{key}" in history:
-            ax.plot(x, _finite(history[f"val_{key}"]), color=VALIDATION_COLOUR, label="validation")
+            series.append(
+                svg.Series("validation", x, _finite(history[f"val_{key}"]), VALIDATION_COLOUR)
+            )
+        marks = []
         if best_epoch is not None:
-            ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {best_epoch})")
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(key if key != "lr" else "learning rate")
-        ax.grid(alpha=0.3)
-        if key != "lr":  # a fixed corner: loc="best" scans every point and costs a redraw
-            ax.legend(frameon=False, loc="upper right" if key == "loss" else "lower right")
-    return png_bytes(figure)
+            values = np.concatenate([np.asarray(s.y) for s in series])
+            low, high = svg.data_range(values)
+            marks.append(svg.Series(f"best (epoch {best_epoch})", [best_epoch] * 2,
+                                    [low, high], "grey", 1.0, "5 4"))  # fmt: skip
+        ylabel = key if key != "lr" else "learning rate"
+        charts.append(svg.line_chart(series, title, "epoch", ylabel, marks=marks))
+    return "".join(charts)
 
 
 @dataclass
@@ -247,52 +252,25 @@ def decision_boundary(
 
 def confusion_matrix(
     y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str], title: str
-) -> bytes:
-    """Counts of (true class, predicted class), each cell annotated; the diagonal is right.
+) -> str:
+    """Counts of (true class, predicted class), each cell written in; the diagonal is right.
+
+    The title takes two lines (the rows and the accuracy on the second) and the chart is made
+    wide enough for both; class names longer than 22 characters are cut.
 
     Examples
     --------
-    >>> png = confusion_matrix(np.array([0, 1, 1]), np.array([0, 1, 0]), ["a", "b"], "test")
-    >>> png.startswith(b"\\x89PNG")
-    True
+    >>> chart = confusion_matrix(np.array([0, 1, 1]), np.array([0, 1, 0]), ["a", "b"], "test")
+    >>> "3 rows, accuracy 0.667" in chart, "predicted class" in chart
+    (True, True)
     """
     k = len(class_names)
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
-    # long class names ("Adelie Penguin (Pygoscelis adeliae)") are cut, and the figure grows
-    # with the rest: constrained layout would otherwise shrink the matrix to a few pixels
     labels = [str(n) if len(str(n)) <= 22 else str(n)[:21] + "…" for n in class_names]
-    longest = max((len(n) for n in labels), default=1)
-    size = min(9.0, 3.2 + 0.45 * k)
-    figure = _figure(size + 0.8 + 0.07 * longest, size + 0.05 * longest)
-    ax = figure.subplots()
-    image = ax.imshow(counts, cmap="Blues", vmin=0)
-    figure.colorbar(image, ax=ax, shrink=0.8, label="rows")
-    threshold = counts.max() / 2 if counts.size else 0
-    fontsize = 10 if k <= 10 else 7
-    for i in range(k):
-        for j in range(k):
-            ax.text(
-                j,
-                i,
-                str(counts[i, j]),
-                ha="center",
-                va="center",
-                fontsize=fontsize,
-                color="white" if counts[i, j] > threshold else "black",
-            )
-    ticks = np.arange(k)
-    rotate = k > 4 or longest * k > 24
-    ax.set_xticks(
-        ticks, labels=labels, rotation=45 if rotate else 0, ha="right" if rotate else "center"
-    )
-    ax.set_yticks(ticks, labels=labels)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
     accuracy = np.trace(counts) / max(1, counts.sum())
-    # two lines: on one, the title of a 2-class matrix was wider than its figure and cut
-    ax.set_title(f"{title}\n{counts.sum()} rows, accuracy {accuracy:.3f}", wrap=True)
-    return png_bytes(figure)
+    lines = [title, f"{counts.sum()} rows, accuracy {accuracy:.3f}"]
+    return svg.heatmap(counts, labels, lines, "predicted class", "true class")
 
 
 def _sample(
@@ -321,13 +299,14 @@ def titled_with_r2(title: str, y_true: np.ndarray, y_pred: np.ndarray) -> str:
 
 def predicted_vs_true(
     y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target"
-) -> bytes:
+) -> str:
     """Predictions against true values; a perfect model puts every point on the diagonal.
 
     Examples
     --------
-    >>> predicted_vs_true(np.array([1.0, 2.0]), np.array([1.1, 1.9]), "test")[:4]
-    b'\\x89PNG'
+    >>> chart = predicted_vs_true(np.array([1.0, 2.0]), np.array([1.1, 1.9]), "test")
+    >>> "test: R² = 0.960" in chart, "true target" in chart, chart.count("<circle")  # + legend
+    (True, True, 3)
     """
     y_true, y_pred = _sample(y_true, y_pred, limit=None)
     titled = titled_with_r2(title, y_true, y_pred) if y_true.size else title
@@ -335,63 +314,33 @@ def predicted_vs_true(
         f", {SCATTER_ROWS:,} drawn" if y_true.size > SCATTER_ROWS else ""
     )
     y_true, y_pred = _sample(y_true, y_pred)  # R² above is on every row, not the sample
-    figure = _figure(5.0, 4.6)
-    ax = figure.subplots()
+    lines = []
     if y_true.size:
         low = float(min(y_true.min(), y_pred.min()))
         high = float(max(y_true.max(), y_pred.max()))
         pad = 0.05 * (high - low or 1.0)
-        ax.plot(
-            [low - pad, high + pad],
-            [low - pad, high + pad],
-            color="grey",
-            ls="--",
-            lw=1,
-            label="perfect prediction",
-        )
-        ax.scatter(
-            y_true,
-            y_pred,
-            s=18,
-            alpha=0.7,
-            color=TRAIN_COLOUR,
-            edgecolors="white",
-            linewidths=0.5,
-            label=shown,
-        )
-        title = titled  # R² of every row, not of the sample drawn
-        ax.legend(frameon=False, loc="upper left")
-    ax.set_xlabel(f"true {name}")
-    ax.set_ylabel(f"predicted {name}")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    return png_bytes(figure)
+        ends = [low - pad, high + pad]
+        lines.append(svg.Series("perfect prediction", ends, ends, "grey", 1.0, "5 4"))
+    points = svg.Series(shown, y_true, y_pred, TRAIN_COLOUR, width=0)
+    return svg.scatter_chart(points, titled, f"true {name}", f"predicted {name}", lines)
 
 
-def residuals(y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target") -> bytes:
+def residuals(y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target") -> str:
     """Residuals (true - predicted) against the prediction: a good fit scatters them evenly
     around 0; a funnel, a curve or a vertical line of points (one value predicted for many
     rows) shows what the model misses.
 
     Examples
     --------
-    >>> residuals(np.array([1.0, 2.0]), np.array([1.1, 1.9]), "test")[:4]
-    b'\\x89PNG'
+    >>> chart = residuals(np.array([1.0, 2.0]), np.array([1.1, 1.9]), "test")
+    >>> "true - predicted target" in chart, chart.count("<circle")  # 2 rows + legend dot
+    (True, 3)
     """
     y_true, y_pred = _sample(y_true, y_pred)
-    figure = _figure(5.0, 4.6)
-    ax = figure.subplots()
-    ax.axhline(0.0, color="grey", ls="--", lw=1)
-    ax.scatter(
-        y_pred,
-        y_true - y_pred,
-        s=14,
-        alpha=0.6,
-        color=TRAIN_COLOUR,
-        edgecolors="none",
-    )
-    ax.set_xlabel(f"predicted {name}")
-    ax.set_ylabel(f"true - predicted {name}")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    return png_bytes(figure)
+    zero = []
+    if y_pred.size:
+        zero.append(svg.Series("zero error", [y_pred.min(), y_pred.max()], [0.0, 0.0], "grey",
+                               1.0, "5 4"))  # fmt: skip
+    drawn = f"{len(y_true):,} rows drawn"
+    points = svg.Series(drawn, y_pred, y_true - y_pred, TRAIN_COLOUR, width=0)
+    return svg.scatter_chart(points, title, f"predicted {name}", f"true - predicted {name}", zero)

@@ -11,13 +11,21 @@ problems, and :func:`gradient_flow_panel` shows the rest in the report.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from retroprop.report import svg
 from retroprop.report.record import RunRecord
-from retroprop.report.sections import Section, image
+from retroprop.report.sections import Section, chart
 
-__all__ = ["make_callback", "GradientFlow", "summarise", "gradient_flow_panel"]
+__all__ = [
+    "make_callback",
+    "GradientFlow",
+    "history_charts",
+    "summarise",
+    "gradient_flow_panel",
+]
 
 SAMPLES = 100  # sampled batches per run, at most
 
@@ -44,13 +52,14 @@ class GradientFlow:
 
     Attributes
     ----------
-    figure_png : bytes or None
+    figure_svg : str or None
+        The recorded figures over training, as inline SVG charts (:func:`history_charts`).
     table : str or None
         The last sample's figures per layer, then the problems found.
     problems : list of str
     """
 
-    figure_png: bytes | None = None
+    figure_svg: str | None = None
     table: str | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -87,14 +96,61 @@ def command_line_advice(problem: Any) -> str:
     return f"[{problem.kind}]{where} {problem.message}\n  try: {flags}"
 
 
+# viridis from 0 to 0.9 (matplotlib's colours for the layers, without matplotlib)
+LAYER_COLOURS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+                 "#1f9e89", "#35b779", "#6ece58", "#b5de2b"]  # fmt: skip
+HISTORY_PANELS = [
+    ("grad_norm", "||dJ/dz|| (gradient norm)", True),
+    ("dead_fraction", "dead units (fraction)", False),
+    ("saturated_fraction", "saturated outputs (fraction)", False),
+]
+
+
+def history_charts(
+    records: Sequence[Mapping[str, Any]], batches_per_epoch: Mapping[int, int] | None = None
+) -> str:
+    """The recorded figures against the epoch, one SVG chart each: ||dJ/dz|| per layer (log
+    scale), the fraction of dead units, the fraction of saturated outputs; a quantity no layer
+    measures (saturation in a ReLU network) is left out, not drawn empty.
+
+    Examples
+    --------
+    >>> records = [{"epoch": 1, "batch": b, "layer": "0: Linear 2->4", "grad_norm": 0.1 * b,
+    ...             "dead_fraction": 0.0, "saturated_fraction": None} for b in (1, 2)]
+    >>> charts = history_charts(records, {1: 2})
+    >>> charts.count("<svg"), "dead units (fraction)" in charts, "saturated" in charts
+    (2, True, False)
+    """
+    from retroprop.diagnostics.plots import _history_x
+
+    layers = list(dict.fromkeys(record["layer"] for record in records))
+    step = (len(LAYER_COLOURS) - 1) / max(len(layers) - 1, 1)
+    colours = [LAYER_COLOURS[round(i * step)] for i in range(len(layers))]
+    charts = []
+    for key, label, logarithmic in HISTORY_PANELS:
+        series = []
+        for layer, colour in zip(layers, colours, strict=True):
+            chosen = [r for r in records if r["layer"] == layer and r.get(key) is not None]
+            if chosen:
+                xs = _history_x(chosen, batches_per_epoch or {})
+                ys = [float(r[key]) for r in chosen]
+                series.append(svg.Series(layer, xs, ys, colour, 1.4, marker=True))
+        if not series and key != "grad_norm":
+            continue
+        title = "Diagnostics during training" if not charts else label.split(" (")[0].capitalize()
+        limits = None if logarithmic else (-0.03, 1.03)
+        charts.append(svg.line_chart(series, title, "epoch", label, width=540, height=260,
+                                     log_y=logarithmic, y_range=limits))  # fmt: skip
+    return "".join(charts)
+
+
 def summarise(callback: Any) -> GradientFlow:
     """The figure (PNG), the per-layer table and the problems of a finished run."""
     if callback is None or not callback.records:
         return GradientFlow()
     from retroprop.diagnostics.plots import format_table
-    from retroprop.report.figures import png_bytes
 
-    png = png_bytes(callback.plot_history())
+    figure = history_charts(callback.records, callback.batches_per_epoch)
     last_step = callback.records[-1]["step"]
     rows = [
         [
@@ -117,7 +173,7 @@ def summarise(callback: Any) -> GradientFlow:
     )
     problems = [command_line_advice(problem) for problem in callback.problems]
     table += "\n\n" + ("\n".join(problems) if problems else "No problem found.")
-    return GradientFlow(png, table, problems)
+    return GradientFlow(figure, table, problems)
 
 
 def gradient_flow_panel(record: RunRecord) -> Section | None:
@@ -130,11 +186,11 @@ def gradient_flow_panel(record: RunRecord) -> Section | None:
     '<pre>a&lt;b</pre>'
     """
     flow = record.gradient_flow
-    if flow is None or (flow.figure_png is None and not flow.table):
+    if flow is None or (flow.figure_svg is None and not flow.table):
         return None
     body = ""
-    if flow.figure_png is not None:
-        body += image(flow.figure_png, "per-layer gradient statistics")
+    if flow.figure_svg is not None:
+        body += chart(flow.figure_svg, "per-layer gradient statistics")
     if flow.table:
         body += f"<pre>{html.escape(flow.table)}</pre>"
     return Section("gradient-flow", "Gradient flow", body, NOTE)

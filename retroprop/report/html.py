@@ -1,6 +1,7 @@
 """The training report: one self-contained HTML file that opens from disk, offline.
 
-Every figure is a PNG embedded as base64; the style sheet is inline; no script, font or image
+Every figure is inline SVG (or, for the decision boundary, a PNG embedded as base64); the
+style sheet is inline; no script, font or image
 is fetched from anywhere, so the file can be mailed, archived or opened on a machine without a
 network and look the same.
 
@@ -46,6 +47,8 @@ dl.settings dt { color: #4b5563; }
 dl.settings dd { margin: 0 12px 0 0; font-variant-numeric: tabular-nums; }
 .grid { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
 img { max-width: 100%; height: auto; border-radius: 4px; }
+.chart { display: flex; flex-wrap: wrap; gap: 12px; max-width: 100%; }
+.chart svg { max-width: 100%; height: auto; background: #fff; }
 pre { background: #f3f4f6; padding: 10px; border-radius: 6px; overflow-x: auto;
       font-size: 0.85em; }
 footer { color: #6b7280; font-size: 0.85em; text-align: center; margin-top: 20px; }

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.report.figures import _figure, png_bytes
+from retroprop.report import svg
 
 __all__ = ["Layer", "describe_layers", "network_diagram"]
 
@@ -69,59 +69,58 @@ def _unit_positions(width: int) -> tuple[np.ndarray, bool]:
     return np.concatenate([np.linspace(1, 0.35, half), np.linspace(-0.35, -1, half)]), True
 
 
-def network_diagram(model: Any) -> bytes:
+def _column_labels(layers: list[Layer], widths: list[int], c: int) -> list[str]:
+    """The lines written under column ``c``: its role, width, what follows, parameters."""
+    if c == 0:
+        return ["input", f"{widths[0]} feature{'s' if widths[0] != 1 else ''}"]
+    layer, last = layers[c - 1], c == len(widths) - 1
+    lines = [
+        "output" if last else f"hidden {c}",
+        f"{layer.width} unit{'s' if layer.width != 1 else ''}",
+    ]
+    if layer.after:
+        lines.append(" + ".join(layer.after))
+    elif last:
+        lines.append("logits")
+    return [*lines, f"{layer.params:,} params"]
+
+
+def network_diagram(model: Any) -> str:
     """A column of units per layer (at most 8 drawn, the rest elided), with the layer's width,
-    activation and parameter count written below it.
+    activation and parameter count written below it, as an SVG chart.
 
     Examples
     --------
-    >>> network_diagram(nn.mlp([2, 4, 4, 1], output_activation="sigmoid"))[:4]
-    b'\\x89PNG'
+    >>> chart = network_diagram(nn.mlp([2, 4, 4, 1], output_activation="sigmoid"))
+    >>> chart.count("<circle"), "hidden 2" in chart, "Sigmoid" in chart
+    (11, True, True)
     """
     layers = describe_layers(model)
     if not layers:
         raise ValueError("network_diagram: the model has no Linear layer")
     widths = [layers[0].fan_in, *(layer.width for layer in layers)]
-    columns = len(widths)
-    figure = _figure(max(5.0, 2.0 * columns), 4.4)
-    ax = figure.subplots()
-    ax.set_axis_off()
-    positions = [_unit_positions(w) for w in widths]
-    for c in range(columns - 1):
-        (left, _), (right, _) = positions[c], positions[c + 1]
-        for y0 in left:
-            for y1 in right:
-                ax.plot([c, c + 1], [y0, y1], color="#9aa5b1", lw=0.6, alpha=0.6, zorder=1)
-    for c, (ys, elided) in enumerate(positions):
-        colour = "#f2f2f2" if c == 0 else ("#0877bd" if c == columns - 1 else "#f59322")
-        ax.scatter(np.full(len(ys), c), ys, s=260, c=colour, edgecolors="#333333", zorder=3)
-        if elided:
-            ax.text(
-                c,
-                0,
-                "⋮",
-                ha="center",
-                va="center",
-                fontsize=16,
-                zorder=4,
-                bbox={"boxstyle": "round", "fc": "white", "ec": "none"},
-            )
-    for c in range(columns):
-        if c == 0:
-            lines = ["input", f"{widths[0]} feature{'s' if widths[0] != 1 else ''}"]
-        else:
-            layer = layers[c - 1]
-            kind = "output" if c == columns - 1 else f"hidden {c}"
-            lines = [kind, f"{layer.width} unit{'s' if layer.width != 1 else ''}"]
-            if layer.after:
-                lines.append(" + ".join(layer.after))
-            elif c == columns - 1:
-                lines.append("logits")
-            lines.append(f"{layer.params:,} params")
-        ax.text(c, -1.15, "\n".join(lines), ha="center", va="top", fontsize=9)
+    labels = [_column_labels(layers, widths, c) for c in range(len(widths))]
+    column = max(130.0, max(svg.text_width(line, 11) for lines in labels for line in lines) + 16)
     total = sum(layer.params for layer in layers)
-    shape = " → ".join(str(w) for w in widths)
-    ax.set_title(f"Network [{shape}]: {total:,} trainable parameters")
-    ax.set_xlim(-0.6, columns - 0.4)
-    ax.set_ylim(-1.9, 1.15)
-    return png_bytes(figure)
+    title = f"Network [{' → '.join(map(str, widths))}]: {total:,} trainable parameters"
+    width = max(column * len(widths), svg.text_width(title, 14) + 24)
+    left = (width - column * len(widths)) / 2 + column / 2
+    xs = [left + c * column for c in range(len(widths))]
+    positions = [_unit_positions(w) for w in widths]
+    ys = [130 - 90 * heights for heights, _ in positions]  # +1 at the top (y 40), -1 at 220
+    parts = [svg.text(width / 2, 20, title, 14, weight="600")]
+    for c in range(len(widths) - 1):
+        parts += [
+            f'<line x1="{xs[c]:.1f}" y1="{y0:.1f}" x2="{xs[c + 1]:.1f}" y2="{y1:.1f}" '
+            'stroke="#9aa5b1" stroke-width="0.6" stroke-opacity="0.6"/>'
+            for y0 in ys[c]
+            for y1 in ys[c + 1]
+        ]
+    for c, (_, elided) in enumerate(positions):
+        colour = "#f2f2f2" if c == 0 else ("#0877bd" if c == len(widths) - 1 else "#f59322")
+        parts += [f'<circle cx="{xs[c]:.1f}" cy="{y:.1f}" r="9" fill="{colour}" '
+                  'stroke="#333333"/>' for y in ys[c]]  # fmt: skip
+        if elided:
+            parts.append(svg.text(xs[c], 136, "⋮", 18))
+        parts += [svg.text(xs[c], 246 + 15 * i, line, 11) for i, line in enumerate(labels[c])]
+    return svg.document(width, 246 + 15 * 4, "".join(parts), title)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from retroprop.report.gradient_flow import gradient_flow_panel
 from retroprop.report.record import RunRecord
-from retroprop.report.sections import Section, image, metrics_table, settings_table
+from retroprop.report.sections import Section, chart, image, metrics_table, settings_table
+from retroprop.report.trials import trials_panel
 
 __all__ = ["Panel", "PANELS"]
 
@@ -50,6 +51,13 @@ def command_panel(record: RunRecord) -> Section | None:
     if not record.command:
         return None
     body = f'<pre class="command">{html.escape(record.command)}</pre>'
+    if record.command.startswith("retroprop train"):  # a model folder: it exports to ONNX
+        body += (
+            "<p>Serve it where retroprop is not installed, as one ONNX file that takes the raw "
+            "columns (preprocessing included) and returns labels and probabilities, or values: "
+            '</p><pre class="command">retroprop export --model DIR --output model.onnx</pre>'
+            "<p>DIR: this report's folder.</p>"
+        )
     return Section("command", "Reproduce this run", body)
 
 
@@ -105,10 +113,9 @@ def curves_panel(record: RunRecord) -> Section | None:
 
     history = record.history
     metric = "accuracy" if record.classification else ("r2" if "r2" in history else None)
-    png = training_curves(history, record.epochs, metric, record.best_epoch, record.loss_name)
-    return Section(
-        "curves", "Training curves", image(png, "loss and metric per epoch"), CURVES_NOTE
-    )
+    svg = training_curves(history, record.epochs, metric, record.best_epoch, record.loss_name)
+    body = chart(svg, "loss and metric per epoch")
+    return Section("curves", "Training curves", body, CURVES_NOTE)
 
 
 def _evaluation_image(record: RunRecord) -> str | None:
@@ -119,24 +126,24 @@ def _evaluation_image(record: RunRecord) -> str | None:
         return None
     if record.classification:
         title = f"Confusion matrix ({evaluation.split})"
-        png = figures.confusion_matrix(
+        svg = figures.confusion_matrix(
             evaluation.y_true, evaluation.y_pred, record.class_names, title
         )
-        return image(png, "confusion matrix")
+        return chart(svg, "confusion matrix")
     title = f"Predicted vs true ({evaluation.split})"
-    png = figures.predicted_vs_true(evaluation.y_true, evaluation.y_pred, title, record.target_name)
-    residual_png = figures.residuals(
+    svg = figures.predicted_vs_true(evaluation.y_true, evaluation.y_pred, title, record.target_name)
+    residual_svg = figures.residuals(
         evaluation.y_true, evaluation.y_pred, f"Residuals ({evaluation.split})", record.target_name
     )
-    return image(png, "predicted against true values") + image(residual_png, "residuals")
+    return chart(svg, "predicted against true values") + chart(residual_svg, "residuals")
 
 
 def predictions_panel(record: RunRecord) -> Section | None:
     """The decision boundary (2-D data) and the confusion matrix or predicted-vs-true plot."""
-    from retroprop.report.figures import decision_boundary
-
     row = []
-    if record.boundary is not None:
+    if record.boundary is not None:  # the one matplotlib figure, only for 2-D data
+        from retroprop.report.figures import decision_boundary
+
         row.append(image(decision_boundary(record.boundary), "decision boundary"))
     evaluation = _evaluation_image(record)
     if evaluation is not None:
@@ -154,13 +161,14 @@ def network_panel(record: RunRecord) -> Section | None:
     from retroprop.report.network import network_diagram
 
     summary = html.escape(str(record.model.summary(print_table=False)))
-    body = image(network_diagram(record.model), "the network") + f"<pre>{summary}</pre>"
+    body = chart(network_diagram(record.model), "the network") + f"<pre>{summary}</pre>"
     return Section("network", "Network", body)
 
 
 PANELS: list[Panel] = [
     results_panel,
     command_panel,
+    trials_panel,
     settings_panel,
     data_panel,
     curves_panel,

@@ -75,6 +75,9 @@ class RunRecord:
     data_summary : mapping, optional
         Each input column's kind and missing values, and the class balance
         (``retroprop.cli.data_summary.summarise_data``).
+    trials : sequence of mapping, optional
+        A search's trials (``retroprop tune``), best first: "trial", "status", "score" and
+        each setting (:mod:`retroprop.report.trials`).
 
     Examples
     --------
@@ -103,6 +106,7 @@ class RunRecord:
     verdict: str = ""
     details: Mapping[str, Any] | None = None
     data_summary: Mapping[str, Any] | None = None
+    trials: Sequence[Mapping[str, Any]] | None = None
 
     @property
     def classification(self) -> bool:

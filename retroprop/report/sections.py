@@ -1,4 +1,5 @@
-"""The pieces a report panel is made of: a section, an embedded image, tables of values."""
+"""The pieces a report panel is made of: a section, an embedded image or inline SVG chart,
+tables of values."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Section", "image", "metrics_table", "settings_table"]
+__all__ = ["Section", "image", "chart", "metrics_table", "settings_table"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,17 @@ def image(png: bytes, alt: str) -> str:
     """
     data = base64.b64encode(png).decode("ascii")
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def chart(svg: str, alt: str) -> str:
+    """Inline SVG chart(s) in a box that names them for screen readers and tests.
+
+    Examples
+    --------
+    >>> chart("<svg></svg>", "a <chart>")
+    '<div class="chart" role="figure" aria-label="a &lt;chart&gt;"><svg></svg></div>'
+    """
+    return f'<div class="chart" role="figure" aria-label="{html.escape(alt)}">{svg}</div>'
 
 
 def _number(value: Any) -> str:

@@ -12,6 +12,7 @@ from retroprop.training.data import Dataset, check_data
 from retroprop.training.fit import fit
 from retroprop.training.guard import DivergenceError
 from retroprop.training.history import History
+from retroprop.training.live import LivePlot
 from retroprop.training.trainer import Trainer
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "LRScheduler",
+    "LivePlot",
     "StopAtLoss",
     "Trainer",
     "callbacks",

@@ -51,6 +51,7 @@ def fit(
     seed: int | None = None,
     sample_weight: Any = None,
     clip_grad_norm: float | None = None,
+    plot: bool = False,
 ) -> History:
     """Train ``model`` on (X, y) by backpropagation and gradient descent.
 
@@ -81,7 +82,8 @@ def fit(
         Explicit validation data (overrides ``validation_split``); its weights weigh the
         validation loss and metrics as ``sample_weight`` weighs the training ones.
     callbacks : iterable
-        :class:`Callback` instances; learning-rate schedulers are stepped once per epoch.
+        :class:`~retroprop.training.callbacks.Callback` instances; learning-rate schedulers
+        are stepped once per epoch.
     metrics : sequence
         Names ("accuracy", "mae", "mse", "r2") or ``metric(y_true, y_pred) -> float``; with
         sample weights, a metric that takes ``sample_weight=`` is weighted by them.
@@ -94,6 +96,10 @@ def fit(
         Weights of the training rows in the loss.
     clip_grad_norm : float, optional
         Clip the global gradient norm to this value before each update.
+    plot : bool, default False
+        In a Jupyter notebook, redraw the loss and metric curves in place each epoch (adds a
+        :class:`~retroprop.training.live.LivePlot`; pass one in ``callbacks`` to choose its
+        settings). Outside a notebook: one ``LivePlotWarning``, and training runs unplotted.
 
     Returns
     -------
@@ -135,6 +141,10 @@ def fit(
     train, validation, where = _validation(
         model, objective, train, validation_data, validation_split, rng, seed
     )
+    if plot:
+        from retroprop.training.live import LivePlot
+
+        callbacks = [*callbacks, LivePlot()]
     trainer = Trainer(
         model,
         objective,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["History"]
+__all__ = ["History", "history_charts", "history_html"]
 
 
 @dataclass
@@ -51,3 +51,53 @@ class History:
     def __repr__(self) -> str:
         keys = ", ".join(self.history)
         return f"History({len(self.epoch)} epochs: {keys}; {self.stop_reason})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the curves as inline SVG charts, and the final values."""
+        return history_html(self.history, self.epoch, self.stop_reason)
+
+
+def history_charts(history: dict[str, list[float]], epochs: list[int] | None = None) -> str:
+    """The curves of a training run as inline SVG: the losses in one chart, the metrics
+    (every other key but the learning rate) in a second, the learning rate in a third when it
+    changed. ``rp.fit(..., plot=True)`` redraws these each epoch.
+
+    Examples
+    --------
+    >>> svg = history_charts({"loss": [0.9, 0.4], "val_loss": [1.0, 0.6], "accuracy": [0.5, 0.8],
+    ...                       "lr": [0.1, 0.1]})
+    >>> svg.count("<svg"), "val_loss" in svg, "accuracy" in svg
+    (2, True, True)
+    """
+    from retroprop.display.svg import line_chart
+
+    losses = {k: v for k, v in history.items() if k in ("loss", "val_loss")}
+    metrics = {k: v for k, v in history.items() if k not in losses and k != "lr"}
+    charts = []
+    for title, series in (("Loss", losses), ("Metrics", metrics)):
+        if series:
+            charts.append(line_chart(series, epochs or None, title=title, log_y="auto"))
+    rates = history.get("lr", [])
+    if len(set(rates)) > 1:
+        charts.append(line_chart({"lr": rates}, epochs or None, title="Learning rate"))
+    return '<div class="rp-row">' + "".join(charts) + "</div>"
+
+
+def history_html(
+    history: dict[str, list[float]], epochs: list[int], stop_reason: str = "", title: str = ""
+) -> str:
+    """The HTML of a ``History``: its charts, a table of the last epoch's values and why the
+    run stopped."""
+    from retroprop.display.html import escape, format_number, panel, table
+
+    if not epochs:
+        return panel("<p>No epoch recorded yet.</p>", title=title or "History")
+    last = [[key, format_number(values[-1], 5)] for key, values in history.items() if values]
+    stop = f'<p class="rp-muted">{escape(stop_reason)}</p>' if stop_reason else ""
+    heading = title or f"History: {len(epochs)} epoch{'s' if len(epochs) != 1 else ''}"
+    return panel(
+        history_charts(history, epochs),
+        table([f"epoch {epochs[-1]}", "value"], last, numeric=[1]),
+        stop,
+        title=heading,
+    )

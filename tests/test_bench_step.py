@@ -1,0 +1,109 @@
+"""benchmarks/bench_step.py runs end to end (``--quick``) and its table holds what it claims.
+
+Not a speed test: the figures depend on the machine and its load; the structure does not.
+"""
+
+import doctest
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_step.py"
+CONTENDERS = ("floor", "numpy loop", "rp.fit", "sklearn")
+
+
+def load_script():
+    if str(SCRIPT.parent) not in sys.path:
+        sys.path.insert(0, str(SCRIPT.parent))  # as when run: its folder first on the path
+    spec = importlib.util.spec_from_file_location("bench_step", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "step.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--threads", "1", "--json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_quick_run_times_every_configuration_and_contender(quick_run):
+    stdout, report = quick_run
+    bench = load_script()
+    assert report["rounds"] == 2 and report["rows"] == 128
+    assert [row["key"] for row in report["results"]] == list(bench.BY_KEY)
+    expected = [*CONTENDERS, "torch"] if report["machine"]["torch"] else list(CONTENDERS)
+    for row in report["results"]:
+        assert sorted(row["seconds"]) == sorted(expected)
+        for figures in row["seconds"].values():
+            assert len(figures["all"]) == 2
+            assert figures["min"] == min(figures["all"]) > 0
+            assert figures["min"] <= figures["median"] <= max(figures["all"])
+        names = ["rp/floor", "rp/numpy"] + (["rp/torch"] if "torch" in expected else [])
+        assert sorted(row["ratios"]) == sorted(names)
+        for name, ratio in row["ratios"].items():
+            assert math.isfinite(ratio) and ratio > 0, (row["key"], name, ratio)
+        fit = row["seconds"]["rp.fit"]["min"]
+        assert row["ratios"]["rp/floor"] == pytest.approx(fit / row["seconds"]["floor"]["min"])
+        memory = row["memory"]
+        assert memory["required"] == bench.required_bytes(bench.BY_KEY[row["key"]], 128)
+        assert memory["peak"] > 0 and math.isfinite(memory["ratio"]) and memory["ratio"] > 0
+        assert memory["ratio"] == pytest.approx(memory["peak"] / memory["required"]["total"])
+    # the printed table: a header naming every column, one line per configuration, both tables
+    header = next(line for line in stdout.splitlines() if line.startswith("| configuration |"))
+    for column in (*expected, "rp/floor", "rp/torch", "rp/numpy"):
+        assert f" {column} |" in header
+    for row in report["results"]:
+        assert sum(line.startswith(f"| {row['label']} |") for line in stdout.splitlines()) == 2
+    assert "measured / required" in stdout
+
+
+def test_required_bytes_counts_the_step_from_the_shapes():
+    bench = load_script()
+    assert doctest.testmod(bench).failed == 0
+    config = bench.Config("mnist", (784, 300, 100, 10), "adam", 0.001, 128)
+    params = 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10
+    required = bench.required_bytes(config)
+    assert required["weights"] == required["gradients"] == 4 * params
+    assert required["optimizer_state"] == 2 * 4 * params
+    assert required["activations"] == 4 * 128 * (784 + 410 + 400)
+    assert required["activation_gradients"] == 4 * 128 * (410 + 400)
+    assert required["total"] == 4 * (4 * params + 128 * (784 + 2 * 810))
+    assert bench.required_bytes(config, 100)["activations"] == 4 * 100 * (784 + 410 + 400)
+
+
+def test_floor_step_performs_the_products_of_backpropagation():
+    """With identity activations and a given output delta, the floor's products are a
+    hand-written backward pass's: every forward product, weight gradient, input gradient."""
+    load_script()
+    from step_contenders import floor_step
+
+    rng = np.random.default_rng(0)
+    sizes, size, m = (6, 5, 4, 3), 4, 3  # a last batch smaller than the batch size
+    weights = [rng.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    outputs = [np.zeros((size, b)) for b in sizes[1:]]
+    deltas = [np.zeros((size, b)) for b in sizes[1:-1]] + [rng.standard_normal((size, 3))]
+    grads = [np.zeros_like(W) for W in weights]
+    batch = rng.standard_normal((m, 6))
+    floor_step(batch, weights, outputs, deltas, grads)
+    a1 = batch @ weights[0]
+    a2 = a1 @ weights[1]
+    delta2 = deltas[2][:m]
+    delta1 = delta2 @ weights[2].T
+    delta0 = delta1 @ weights[1].T
+    np.testing.assert_allclose(outputs[2][:m], a2 @ weights[2])
+    for grad, a, delta in zip(grads, (batch, a1, a2), (delta0, delta1, delta2), strict=True):
+        np.testing.assert_allclose(grad, a.T @ delta)
