@@ -17,6 +17,7 @@ import retroprop.nn.functional as F
 from retroprop import nn
 from retroprop.diagnostics import DotGraph, diagnose, explain, to_dot
 from retroprop.display import (
+    Series,
     bar_chart,
     escape,
     format_array,
@@ -56,7 +57,7 @@ def test_tables_and_charts_escape_what_comes_from_data():
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert escape('"x" & <y>') == "&quot;x&quot; &amp; &lt;y&gt;"
     for svg in (
-        line_chart({"<loss>": [1.0, 0.5]}, title="<t>"),
+        line_chart([Series("<loss>", [1, 2], [1.0, 0.5])], "<t>", "epoch", ""),
         bar_chart(["<l>"], [0.5], title="<t>"),
         network_svg([2, 1], [["<in>"], ["<out>"]], title="<t>"),
     ):
@@ -66,7 +67,8 @@ def test_tables_and_charts_escape_what_comes_from_data():
 
 
 def test_line_chart_leaves_gaps_at_non_finite_values_and_draws_lone_points():
-    svg = line_chart({"loss": [1.0, 0.5, float("nan"), 0.4, 0.3], "val": [2.0]})
+    loss = Series("loss", [1, 2, 3, 4, 5], [1.0, 0.5, float("nan"), 0.4, 0.3])
+    svg = line_chart([loss, Series("val", [1], [2.0])], "", "epoch", "")
     assert svg.count("<polyline") == 2  # [1.0, 0.5] and [0.4, 0.3]
     assert svg.count("<circle") == 1  # the single validation point
     assert "nan" not in svg
