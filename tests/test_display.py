@@ -261,6 +261,8 @@ def test_to_dot_renders_as_svg_where_graphviz_is_installed(tmp_path, monkeypatch
 
 # ---------------------------------------------------------------- docstrings name what exists
 _DOTTED = re.compile(r"(?<![\w.])(?:rp|retroprop)\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+# dotted text that is not a Python name: the key of an ONNX model's metadata entry
+_NOT_NAMES = {("onnx/_tables.py", "inputs")}
 
 
 def _exists(dotted: str) -> bool:
@@ -292,7 +294,7 @@ def _docstring_names() -> list[tuple[str, str]]:
 def test_every_rp_name_in_the_docstrings_exists():
     names = _docstring_names()
     assert ("training/fit.py", "fit") in names and len(names) > 50  # the scan finds them
-    missing = sorted({(where, name) for where, name in names if not _exists(name)})
+    missing = sorted({(where, name) for where, name in names if not _exists(name)} - _NOT_NAMES)
     assert not missing, f"docstrings name what does not exist: {missing}"
 
 
