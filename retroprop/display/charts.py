@@ -20,6 +20,7 @@ import numpy as np
 
 from retroprop.display.html import format_number
 from retroprop.display.svg import (
+    FRAME_OPACITY,
     INK,
     PALETTE,
     Frame,
@@ -34,7 +35,17 @@ from retroprop.display.svg import (
     y_tick_count,
 )
 
-__all__ = ["Series", "line_chart", "scatter_chart", "bar_chart", "heatmap", "blue", "BLUES"]
+__all__ = [
+    "Series",
+    "line_chart",
+    "scatter_chart",
+    "bar_chart",
+    "heatmap",
+    "plane_grid",
+    "plane_chart",
+    "blue",
+    "BLUES",
+]
 
 # matplotlib's "Blues" at nine stops, for the heat cells
 BLUES = ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6",
@@ -271,3 +282,87 @@ def bar_chart(
         number = format_number(value, 3)
         parts.append(text(label_w + pixels + 4, y + 15, number, 11, anchor="start"))
     return document(width, top + row * len(labels) + 8, "".join(parts), title or "bars")
+
+
+def plane_grid(
+    X: np.ndarray, resolution: int, margin: float = 0.1
+) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """A grid of points covering the bounding box of 2-D data, widened by ``margin`` of its
+    size each side (a side of size 0 counts as 1): where a decision boundary is shaded.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, 2)
+    resolution : int
+        Points per side.
+    margin : float
+
+    Returns
+    -------
+    points : ndarray, shape (resolution**2, 2)
+        Row-major from (x_min, y_min): ``points[:, 0].reshape(resolution, resolution)`` is
+        the grid's x.
+    extent : (x_min, x_max, y_min, y_max)
+
+    Examples
+    --------
+    >>> points, extent = plane_grid(np.array([[0.0, 0.0], [1.0, 2.0]]), resolution=3)
+    >>> points.shape, [round(v, 2) for v in extent]
+    ((9, 2), [-0.1, 1.1, -0.2, 2.2])
+    """
+    low, high = X.min(axis=0), X.max(axis=0)
+    pad = margin * np.where(high > low, high - low, 1.0)
+    low, high = low - pad, high + pad
+    grid_x, grid_y = np.meshgrid(
+        np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
+    )
+    extent = (float(low[0]), float(high[0]), float(low[1]), float(high[1]))
+    return np.column_stack([grid_x.ravel(), grid_y.ravel()]), extent
+
+
+def plane_chart(
+    background: str,
+    extent: Sequence[float],
+    X: np.ndarray,
+    y: np.ndarray,
+    held_out: np.ndarray,
+    colours: Sequence[str],
+    size: int = 260,
+    title: str = "",
+) -> str:
+    """2-D points over a picture of their plane (a decision boundary's shading): training
+    points with a white edge, held-out ones with a black edge, in their class's colour.
+
+    Parameters
+    ----------
+    background : str
+        The picture, a ``data:`` URI, covering ``extent`` = (x_min, x_max, y_min, y_max).
+    X : ndarray, shape (n, 2)
+    y : ndarray of int, shape (n,)
+        Class indices into ``colours`` (cycled).
+    held_out : ndarray of bool, shape (n,)
+    size : int
+        The plane's side in pixels; the title is written above it.
+
+    Examples
+    --------
+    >>> svg = plane_chart("data:,", (0, 1, 0, 1), np.array([[0.5, 0.5]]), np.array([1]),
+    ...                   np.array([True]), ["#f59322", "#0877bd"], title="xor")
+    >>> svg.count("<circle"), 'fill="#0877bd" stroke="black"' in svg
+    (1, True)
+    """
+    x_min, x_max, y_min, y_max = extent
+    px = (X[:, 0] - x_min) / (x_max - x_min) * size
+    py = 18 + (1.0 - (X[:, 1] - y_min) / (y_max - y_min)) * size
+    circles = "".join(
+        f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.2" fill="{colours[label % len(colours)]}" '
+        f'stroke="{"black" if held else "white"}" stroke-width="1"/>'
+        for cx, cy, label, held in zip(px, py, y.tolist(), held_out.tolist(), strict=True)
+    )
+    body = (
+        text(0, 12, title, anchor="start")
+        + f'<image href="{background}" y="18" width="{size}" height="{size}" '
+        f'preserveAspectRatio="none"/>{circles}<rect y="18" width="{size}" height="{size}" '
+        f'fill="none" stroke="{INK}" stroke-opacity="{FRAME_OPACITY}"/>'
+    )
+    return document(size, size + 18, body, title or "points")

@@ -17,13 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.display.charts import Series, bar_chart, line_chart
+from retroprop.display.charts import Series, bar_chart, line_chart, plane_chart
 from retroprop.display.html import format_number
 from retroprop.nn.activation import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from retroprop.nn.init import INITIALIZERS
 from retroprop.optim import OPTIMIZERS
 from retroprop.playground.data import DATASETS, user_data
-from retroprop.playground.drawing import class_shading, png, points_svg
+from retroprop.playground.drawing import (
+    CLASS_COLOURS,
+    class_shading,
+    data_uri,
+    hex_colour,
+    png,
+    unshrinkable,
+)
 from retroprop.playground.network import inspector_html, network_svg
 from retroprop.playground.session import Session, Settings, parse_hidden
 from retroprop.playground.views import PlaygroundState, read_state
@@ -289,13 +296,16 @@ class Playground:
         test = np.zeros(session.data.y.shape, dtype=bool)
         test[session.test_rows] = True
         title = f"{session.data.name}: train (white edge), test (black edge)"
-        self.outputs["boundary"].value = points_svg(
-            png(class_shading(state.boundary)),
-            state.extent,
-            session.data.X,
-            session.data.y,
-            test,
-            title=title,
+        self.outputs["boundary"].value = unshrinkable(
+            plane_chart(
+                data_uri(png(class_shading(state.boundary))),
+                state.extent,
+                session.data.X,
+                session.data.y,
+                test,
+                [hex_colour(colour) for colour in CLASS_COLOURS],
+                title=title,
+            )
         )
         self.outputs["network"].value = network_svg(state, neuron)
         self.outputs["loss"].value = _loss_chart(state.train_loss, state.test_loss)

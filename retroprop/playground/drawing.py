@@ -1,8 +1,8 @@
 """Pictures of a :class:`~retroprop.playground.views.PlaygroundState`, in NumPy, PNG and SVG only.
 
 Nothing here imports matplotlib: a heatmap is an RGB array written as a PNG by :func:`png`
-(zlib and struct from the standard library), and the points are SVG text (the network, the loss
-curves and the gradient-flow bars are drawn by :mod:`retroprop.display`). So a frame is drawn
+(zlib and struct from the standard library); the points, the network, the loss curves and the
+gradient-flow bars are SVG text drawn by :mod:`retroprop.display`. So a frame is drawn
 in milliseconds and the playground redraws after every epoch. The colours are TensorFlow
 Playground's: orange for negative values (and class 0), blue for positive ones (and class 1),
 white at zero.
@@ -11,7 +11,6 @@ white at zero.
 from __future__ import annotations
 
 import base64
-import html
 import struct
 import zlib
 from collections.abc import Sequence
@@ -28,7 +27,8 @@ __all__ = [
     "diverging",
     "class_shading",
     "data_uri",
-    "points_svg",
+    "hex_colour",
+    "unshrinkable",
 ]
 
 CLASS_COLOURS = [ORANGE, BLUE, (60, 160, 60), (200, 50, 120), (120, 80, 200), (90, 90, 90)]
@@ -94,35 +94,18 @@ def class_shading(proba: np.ndarray) -> np.ndarray:
     return np.rint(pale[::-1]).astype(np.uint8)
 
 
-def _colour(rgb: Sequence[int]) -> str:
+def hex_colour(rgb: Sequence[int]) -> str:
+    """``#rrggbb`` of an (r, g, b) colour.
+
+    Examples
+    --------
+    >>> hex_colour(ORANGE)
+    '#f59322'
+    """
     red, green, blue = rgb
     return f"#{red:02x}{green:02x}{blue:02x}"
 
 
-def points_svg(
-    background: bytes,
-    extent: Sequence[float],
-    X: np.ndarray,
-    y: np.ndarray,
-    test: np.ndarray,
-    size: int = 260,
-    title: str = "",
-) -> str:
-    """The points over a heatmap (PNG bytes) of the plane ``extent``: training points with a
-    white edge, test points with a black one, in their class colours."""
-    x_min, x_max, y_min, y_max = extent
-    px = (X[:, 0] - x_min) / (x_max - x_min) * size
-    py = (1.0 - (X[:, 1] - y_min) / (y_max - y_min)) * size
-    circles = "".join(
-        f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.2" fill="{_colour(CLASS_COLOURS[label % 6])}" '
-        f'stroke="{"black" if held else "white"}" stroke-width="1"/>'
-        for cx, cy, label, held in zip(px, py, y.tolist(), test.tolist(), strict=True)
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size + 18}" '
-        f'style="flex:none" '
-        f'font-family="sans-serif" font-size="12"><text x="0" y="12">{html.escape(title)}</text>'
-        f'<g transform="translate(0,18)"><image href="{data_uri(background)}" width="{size}" '
-        f'height="{size}" preserveAspectRatio="none"/>{circles}'
-        f'<rect width="{size}" height="{size}" fill="none" stroke="#999"/></g></svg>'
-    )
+def unshrinkable(svg: str) -> str:
+    """The SVG kept at its size in the playground's flex rows (``flex: none``)."""
+    return svg.replace("<svg ", '<svg style="flex:none" ', 1)

@@ -13,7 +13,14 @@ import html
 import numpy as np
 
 from retroprop.display import network
-from retroprop.playground.drawing import CLASS_COLOURS, class_shading, data_uri, diverging, png
+from retroprop.playground.drawing import (
+    CLASS_COLOURS,
+    class_shading,
+    data_uri,
+    diverging,
+    png,
+    unshrinkable,
+)
 from retroprop.playground.views import NeuronTrace, PlaygroundState
 
 __all__ = ["network_svg", "inspector_html", "neuron_images"]
@@ -43,10 +50,11 @@ def network_svg(state: PlaygroundState, selected: tuple[int, int] | None = None)
     widths = [2] + [W.shape[1] for W in state.weights]
     images = [[data_uri(image) for image in layer] for layer in neuron_images(state)]
     captions = [["input"]] + [[f"layer {n}"] for n in range(1, len(widths) - 1)] + [["output"]]
-    svg = network.network_svg(
-        widths, captions, weights=state.weights, images=images, selected=selected
+    return unshrinkable(
+        network.network_svg(
+            widths, captions, weights=state.weights, images=images, selected=selected
+        )
     )
-    return svg.replace("<svg ", '<svg style="flex:none" ', 1)
 
 
 def _number(value: float) -> str:

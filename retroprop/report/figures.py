@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from retroprop.display import charts
+from retroprop.display.charts import plane_grid
 from retroprop.display.svg import data_range
 from retroprop.training.objectives import r2_score
 
@@ -131,17 +132,8 @@ class Boundary:
 
 
 def _grid(X: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
-    low, high = X.min(axis=0), X.max(axis=0)
-    margin = 0.08 * np.where(high > low, high - low, 1.0)
-    low, high = low - margin, high + margin
-    xs = np.linspace(low[0], high[0], steps)
-    ys = np.linspace(low[1], high[1], steps)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    return (
-        np.column_stack([grid_x.ravel(), grid_y.ravel()]),
-        grid_x,
-        (low[0], high[0], low[1], high[1]),
-    )
+    points, extent = plane_grid(X, steps, margin=0.08)
+    return points, points[:, 0].reshape(steps, steps), extent
 
 
 def _two_class_background(
