@@ -79,6 +79,17 @@ def test_wide_layers_are_elided_in_the_network_drawing():
     assert svg.count("<circle") == 3 + 8 + 1 and "\u22ee" in svg
 
 
+def test_the_weights_of_an_elided_layer_are_drawn_for_the_units_shown():
+    weights = [np.full((3, 100), 0.5), -np.ones((100, 1))]
+    weights[0][2, 99] = -2.0
+    svg = network_svg([3, 100, 1], weights=weights)
+    assert svg.count("<line") == 3 * 8 + 8 * 1  # the drawn units only
+    assert "W_1[2,99] = -2</title>" in svg and "W_2[99,0] = -1</title>" in svg
+    assert "W_1[0,4]" not in svg  # unit 4 of the hidden layer is elided
+    widths = [float(w) for w in re.findall(r'stroke-width="([\d.]+)" stroke-opacity="0.8"', svg)]
+    assert max(widths) == pytest.approx(5.4) and min(widths) == pytest.approx(1.65)
+
+
 # ---------------------------------------------------------------- Module
 def test_module_html_shows_the_summary_table_and_the_network():
     model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1), nn.Sigmoid())

@@ -342,7 +342,7 @@ def plane_chart(
         Class indices into ``colours`` (cycled).
     held_out : ndarray of bool, shape (n,)
     size : int
-        The plane's side in pixels; the title is written above it.
+        The plane's side in pixels; the title is written above it (the SVG widened to hold it).
 
     Examples
     --------
@@ -365,4 +365,4 @@ def plane_chart(
         f'preserveAspectRatio="none"/>{circles}<rect y="18" width="{size}" height="{size}" '
         f'fill="none" stroke="{INK}" stroke-opacity="{FRAME_OPACITY}"/>'
     )
-    return document(size, size + 18, body, title or "points")
+    return document(max(size, text_width(title)), size + 18, body, title or "points")

@@ -13,6 +13,7 @@ import html
 import numpy as np
 
 from retroprop.display import network
+from retroprop.display.html import format_number
 from retroprop.playground.drawing import (
     CLASS_COLOURS,
     class_shading,
@@ -58,7 +59,7 @@ def network_svg(state: PlaygroundState, selected: tuple[int, int] | None = None)
 
 
 def _number(value: float) -> str:
-    return f"{value + 0.0:.6g}"  # + 0.0: a -0.0 shows as 0
+    return format_number(float(value), 6)  # never "-0"
 
 
 def _cells(values: list[str], tag: str = "td") -> str:
