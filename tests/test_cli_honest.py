@@ -263,8 +263,8 @@ def test_no_saturated_outputs_panel_on_a_relu_network():
 def test_the_confusion_matrix_title_is_not_clipped_nor_the_matrix_squeezed(names):
     import xml.etree.ElementTree as ET
 
+    from retroprop.display.svg import text_width
     from retroprop.report import figures
-    from retroprop.report.svg import text_width
 
     y = np.arange(8) % len(names)
     chart = ET.fromstring(

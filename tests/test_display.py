@@ -17,6 +17,7 @@ import retroprop.nn.functional as F
 from retroprop import nn
 from retroprop.diagnostics import DotGraph, diagnose, explain, to_dot
 from retroprop.display import (
+    Series,
     bar_chart,
     escape,
     format_array,
@@ -56,7 +57,7 @@ def test_tables_and_charts_escape_what_comes_from_data():
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert escape('"x" & <y>') == "&quot;x&quot; &amp; &lt;y&gt;"
     for svg in (
-        line_chart({"<loss>": [1.0, 0.5]}, title="<t>"),
+        line_chart([Series("<loss>", [1, 2], [1.0, 0.5])], "<t>", "epoch", ""),
         bar_chart(["<l>"], [0.5], title="<t>"),
         network_svg([2, 1], [["<in>"], ["<out>"]], title="<t>"),
     ):
@@ -66,7 +67,8 @@ def test_tables_and_charts_escape_what_comes_from_data():
 
 
 def test_line_chart_leaves_gaps_at_non_finite_values_and_draws_lone_points():
-    svg = line_chart({"loss": [1.0, 0.5, float("nan"), 0.4, 0.3], "val": [2.0]})
+    loss = Series("loss", [1, 2, 3, 4, 5], [1.0, 0.5, float("nan"), 0.4, 0.3])
+    svg = line_chart([loss, Series("val", [1], [2.0])], "", "epoch", "")
     assert svg.count("<polyline") == 2  # [1.0, 0.5] and [0.4, 0.3]
     assert svg.count("<circle") == 1  # the single validation point
     assert "nan" not in svg
@@ -75,6 +77,17 @@ def test_line_chart_leaves_gaps_at_non_finite_values_and_draws_lone_points():
 def test_wide_layers_are_elided_in_the_network_drawing():
     svg = network_svg([3, 100, 1], [[], [], []])
     assert svg.count("<circle") == 3 + 8 + 1 and "\u22ee" in svg
+
+
+def test_the_weights_of_an_elided_layer_are_drawn_for_the_units_shown():
+    weights = [np.full((3, 100), 0.5), -np.ones((100, 1))]
+    weights[0][2, 99] = -2.0
+    svg = network_svg([3, 100, 1], weights=weights)
+    assert svg.count("<line") == 3 * 8 + 8 * 1  # the drawn units only
+    assert "W_1[2,99] = -2</title>" in svg and "W_2[99,0] = -1</title>" in svg
+    assert "W_1[0,4]" not in svg  # unit 4 of the hidden layer is elided
+    widths = [float(w) for w in re.findall(r'stroke-width="([\d.]+)" stroke-opacity="0.8"', svg)]
+    assert max(widths) == pytest.approx(5.4) and min(widths) == pytest.approx(1.65)
 
 
 # ---------------------------------------------------------------- Module

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from retroprop import nn
+from retroprop.display.network import describe_layers, model_network_svg
 from retroprop.report import Evaluation, RunRecord, build_report
 from retroprop.report.figures import (
     Boundary,
@@ -17,7 +18,6 @@ from retroprop.report.figures import (
     training_curves,
 )
 from retroprop.report.gradient_flow import GradientFlow
-from retroprop.report.network import describe_layers, network_diagram
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -109,11 +109,11 @@ def test_network_layers_are_described_with_their_parameters():
         (5, 2, 12),
     ]
     assert layers[0].after == ["BatchNorm1d", "ReLU", "Dropout(0.25)"]
-    diagram = network_diagram(nn.mlp([64, 300, 10]))
+    diagram = model_network_svg(nn.mlp([64, 300, 10]))
     assert diagram.startswith("<svg") and "Network [64 → 300 → 10]" in diagram
     assert diagram.count("<circle") == 8 + 8 + 8 and "300 units" in diagram
     with pytest.raises(ValueError, match="no Linear"):
-        network_diagram(nn.Sequential(nn.ReLU()))
+        model_network_svg(nn.Sequential(nn.ReLU()))
 
 
 def test_the_gradient_flow_charts_leave_out_what_no_layer_measures():
@@ -136,7 +136,8 @@ def test_the_gradient_flow_charts_leave_out_what_no_layer_measures():
 
 @pytest.mark.parametrize("low", [2e-5, 0.02, 3.0])
 def test_a_log_axis_within_one_power_of_ten_keeps_its_ticks_inside_the_frame(low):
-    from retroprop.report.svg import Frame, Series, line_chart
+    from retroprop.display.charts import Series, line_chart
+    from retroprop.display.svg import Frame
 
     chart = line_chart([Series("layer", [1, 2, 3], [low, 1.5 * low, 2.2 * low])], "t", "x", "y",
                        log_y=True)  # fmt: skip

@@ -17,11 +17,20 @@ from typing import Any
 
 import numpy as np
 
+from retroprop.display.charts import Series, bar_chart, line_chart, plane_chart
+from retroprop.display.html import format_number
 from retroprop.nn.activation import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from retroprop.nn.init import INITIALIZERS
 from retroprop.optim import OPTIMIZERS
 from retroprop.playground.data import DATASETS, user_data
-from retroprop.playground.drawing import bars_svg, class_shading, curves_svg, png, points_svg
+from retroprop.playground.drawing import (
+    CLASS_COLOURS,
+    class_shading,
+    data_uri,
+    hex_colour,
+    png,
+    unshrinkable,
+)
 from retroprop.playground.network import inspector_html, network_svg
 from retroprop.playground.session import Session, Settings, parse_hidden
 from retroprop.playground.views import PlaygroundState, read_state
@@ -287,21 +296,24 @@ class Playground:
         test = np.zeros(session.data.y.shape, dtype=bool)
         test[session.test_rows] = True
         title = f"{session.data.name}: train (white edge), test (black edge)"
-        self.outputs["boundary"].value = points_svg(
-            png(class_shading(state.boundary)),
-            state.extent,
-            session.data.X,
-            session.data.y,
-            test,
-            title=title,
+        self.outputs["boundary"].value = unshrinkable(
+            plane_chart(
+                data_uri(png(class_shading(state.boundary))),
+                state.extent,
+                session.data.X,
+                session.data.y,
+                test,
+                [hex_colour(colour) for colour in CLASS_COLOURS],
+                title=title,
+            )
         )
         self.outputs["network"].value = network_svg(state, neuron)
-        self.outputs["loss"].value = curves_svg(
-            [("train", state.train_loss, "#333"), ("test", state.test_loss, "#c05000")]
-        )
-        self.outputs["gradients"].value = bars_svg(
-            [(f"layer {n}", value) for n, (_, value) in enumerate(state.gradient_flow, start=1)]
-        )
+        self.outputs["loss"].value = _loss_chart(state.train_loss, state.test_loss)
+        flow = [value for _, value in state.gradient_flow]
+        self.outputs["gradients"].value = bar_chart(
+            [f"layer {n}" for n in range(1, len(flow) + 1)], flow, "gradient flow ||delta_l||",
+            log=True, width=300,
+        )  # fmt: skip
         self.outputs["inspector"].value = inspector_html(state.inspector)
         self.outputs["status"].value = _status(state)
 
@@ -331,3 +343,13 @@ def _status(state: PlaygroundState) -> str:
         f"epoch {state.epoch} &nbsp; training loss {state.train_loss[-1]:.4f} &nbsp; "
         f"test loss {state.test_loss[-1]:.4f}"
     )
+
+
+def _loss_chart(train: list[float], test: list[float]) -> str:
+    """The training and test losses per epoch, the latest values in the legend."""
+    series = [
+        Series(f"{name} {format_number(values[-1], 3) if values else ''}".strip(),
+               range(1, len(values) + 1), values, colour)
+        for name, values, colour in (("train", train, "#333333"), ("test", test, "#c05000"))
+    ]  # fmt: skip
+    return line_chart(series, "", "epoch", "loss", width=300, height=200)

@@ -1,21 +1,23 @@
 """Pictures of a :class:`~retroprop.playground.views.PlaygroundState`, in NumPy, PNG and SVG only.
 
 Nothing here imports matplotlib: a heatmap is an RGB array written as a PNG by :func:`png`
-(zlib and struct from the standard library), and the network, the points, the loss curves and
-the gradient-flow bars are SVG text. So a frame is drawn in milliseconds and the playground
-redraws after every epoch. The colours are TensorFlow Playground's: orange for negative values
-(and class 0), blue for positive ones (and class 1), white at zero.
+(zlib and struct from the standard library); the points, the network, the loss curves and the
+gradient-flow bars are SVG text drawn by :mod:`retroprop.display`. So a frame is drawn
+in milliseconds and the playground redraws after every epoch. The colours are TensorFlow
+Playground's: orange for negative values (and class 0), blue for positive ones (and class 1),
+white at zero.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import struct
 import zlib
 from collections.abc import Sequence
 
 import numpy as np
+
+from retroprop.display.svg import BLUE, ORANGE
 
 __all__ = [
     "ORANGE",
@@ -25,13 +27,10 @@ __all__ = [
     "diverging",
     "class_shading",
     "data_uri",
-    "points_svg",
-    "curves_svg",
-    "bars_svg",
+    "hex_colour",
+    "unshrinkable",
 ]
 
-ORANGE = (245, 147, 34)
-BLUE = (8, 119, 189)
 CLASS_COLOURS = [ORANGE, BLUE, (60, 160, 60), (200, 50, 120), (120, 80, 200), (90, 90, 90)]
 
 
@@ -95,113 +94,18 @@ def class_shading(proba: np.ndarray) -> np.ndarray:
     return np.rint(pale[::-1]).astype(np.uint8)
 
 
-def _colour(rgb: Sequence[int]) -> str:
+def hex_colour(rgb: Sequence[int]) -> str:
+    """``#rrggbb`` of an (r, g, b) colour.
+
+    Examples
+    --------
+    >>> hex_colour(ORANGE)
+    '#f59322'
+    """
     red, green, blue = rgb
     return f"#{red:02x}{green:02x}{blue:02x}"
 
 
-def points_svg(
-    background: bytes,
-    extent: Sequence[float],
-    X: np.ndarray,
-    y: np.ndarray,
-    test: np.ndarray,
-    size: int = 260,
-    title: str = "",
-) -> str:
-    """The points over a heatmap (PNG bytes) of the plane ``extent``: training points with a
-    white edge, test points with a black one, in their class colours."""
-    x_min, x_max, y_min, y_max = extent
-    px = (X[:, 0] - x_min) / (x_max - x_min) * size
-    py = (1.0 - (X[:, 1] - y_min) / (y_max - y_min)) * size
-    circles = "".join(
-        f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.2" fill="{_colour(CLASS_COLOURS[label % 6])}" '
-        f'stroke="{"black" if held else "white"}" stroke-width="1"/>'
-        for cx, cy, label, held in zip(px, py, y.tolist(), test.tolist(), strict=True)
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size + 18}" '
-        f'style="flex:none" '
-        f'font-family="sans-serif" font-size="12"><text x="0" y="12">{html.escape(title)}</text>'
-        f'<g transform="translate(0,18)"><image href="{data_uri(background)}" width="{size}" '
-        f'height="{size}" preserveAspectRatio="none"/>{circles}'
-        f'<rect width="{size}" height="{size}" fill="none" stroke="#999"/></g></svg>'
-    )
-
-
-def curves_svg(
-    series: Sequence[tuple[str, Sequence[float], str]],
-    width: int = 260,
-    height: int = 120,
-    title: str = "loss",
-) -> str:
-    """Lines of (label, values per epoch, colour) on one linear scale from 0, with a legend.
-
-    Examples
-    --------
-    >>> svg = curves_svg([("train", [1.0, 0.5], "#000")])
-    >>> svg.startswith("<svg") and "polyline" in svg and "train 0.5" in svg
-    True
-    """
-    values = [v for _, vs, _ in series for v in vs if np.isfinite(v)]
-    top = max(values) if values else 1.0
-    top = top if top > 0 else 1.0
-    count = max((len(vs) for _, vs, _ in series), default=0)
-    parts = []
-    for number, (label, vs, colour) in enumerate(series):
-        if len(vs):
-            step = (width - 10) / max(count - 1, 1)
-            points = " ".join(
-                f"{5 + i * step:.1f},{height - 5 - (height - 25) * min(v, top) / top:.1f}"
-                for i, v in enumerate(vs)
-                if np.isfinite(v)
-            )
-            parts.append(
-                f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.6"/>'
-            )
-            parts.append(
-                f'<text x="{60 + 90 * number}" y="12" fill="{colour}">'
-                f"{html.escape(label)} {vs[-1]:.3g}</text>"
-            )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="sans-serif" font-size="11"><text x="5" y="12">{html.escape(title)}'
-        f"</text>{''.join(parts)}"
-        f'<line x1="5" y1="{height - 5}" x2="{width - 5}" y2="{height - 5}" stroke="#999"/></svg>'
-    )
-
-
-def bars_svg(
-    rows: Sequence[tuple[str, float | None]],
-    width: int = 260,
-    title: str = "gradient flow ||delta_l|| (log scale)",
-) -> str:
-    """Horizontal bars on a log scale, one per (label, value); a missing value has no bar.
-
-    Examples
-    --------
-    >>> svg = bars_svg([("layer 1", 1e-3), ("layer 2", 1.0), ("layer 3", None)])
-    >>> svg.count("<rect"), "0.001" in svg
-    (2, True)
-    """
-    finite = [v for _, v in rows if v is not None and np.isfinite(v) and v > 0]
-    low = np.log10(min(finite)) - 1.0 if finite else -1.0
-    high = np.log10(max(finite)) if finite else 0.0
-    span = max(high - low, 1e-9)
-    parts = []
-    for number, (label, value) in enumerate(rows):
-        y = 32 + 20 * number
-        text = "-" if value is None else f"{value:.3g}"
-        if value is not None and np.isfinite(value) and value > 0:
-            length = (width - 130) * (np.log10(value) - low) / span
-            parts.append(
-                f'<rect x="90" y="{y - 11}" width="{length:.1f}" height="13" fill="#6a8caf"/>'
-            )
-        parts.append(f'<text x="0" y="{y}">{html.escape(label)}</text>')
-        parts.append(f'<text x="{width}" y="{y}" text-anchor="end">{text}</text>')
-    height = 40 + 20 * len(rows)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="sans-serif" font-size="11"><text x="0" y="12">{html.escape(title)}</text>'
-        f"{''.join(parts)}</svg>"
-    )
+def unshrinkable(svg: str) -> str:
+    """The SVG kept at its size in the playground's flex rows (``flex: none``)."""
+    return svg.replace("<svg ", '<svg style="flex:none" ', 1)

@@ -3,7 +3,7 @@
 Each neuron is a small heatmap of its activation over the input plane; each weight W_l[i, j] is
 a line from neuron i of layer l-1 to neuron j of layer l, blue when positive, orange when
 negative, as thick as its magnitude (relative to the largest weight of the network). Hovering
-a line shows its value.
+a line shows its value. The drawing itself is :func:`retroprop.display.network.network_svg`.
 """
 
 from __future__ import annotations
@@ -12,22 +12,19 @@ import html
 
 import numpy as np
 
+from retroprop.display import network
+from retroprop.display.html import format_number
 from retroprop.playground.drawing import (
-    BLUE,
     CLASS_COLOURS,
-    ORANGE,
     class_shading,
     data_uri,
     diverging,
     png,
+    unshrinkable,
 )
 from retroprop.playground.views import NeuronTrace, PlaygroundState
 
 __all__ = ["network_svg", "inspector_html", "neuron_images"]
-
-NODE = 34
-COLUMN = 112
-ROW = 44
 
 
 def neuron_images(state: PlaygroundState) -> list[list[bytes]]:
@@ -48,63 +45,21 @@ def neuron_images(state: PlaygroundState) -> list[list[bytes]]:
     return layers
 
 
-def _centres(widths: list[int], height: float) -> list[list[tuple[float, float]]]:
-    return [
-        [(20 + COLUMN * column, height / 2 + ROW * (row - (width - 1) / 2)) for row in range(width)]
-        for column, width in enumerate(widths)
-    ]
-
-
-def _weight_lines(state: PlaygroundState, centres: list[list[tuple[float, float]]]) -> list[str]:
-    largest = max((float(np.abs(W).max()) for W in state.weights if W.size), default=1.0)
-    largest = largest if largest > 0 else 1.0
-    lines = []
-    for layer, W in enumerate(state.weights, start=1):
-        for i, (x0, y0) in enumerate(centres[layer - 1]):
-            for j, (x1, y1) in enumerate(centres[layer]):
-                w = float(W[i, j])
-                colour = BLUE if w >= 0 else ORANGE
-                lines.append(
-                    f'<line x1="{x0 + NODE:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" '
-                    f'stroke="rgb{colour}" stroke-width="{0.4 + 5 * abs(w) / largest:.2f}" '
-                    f'stroke-opacity="0.8"><title>W_{layer}[{i},{j}] = {w:.4g}</title></line>'
-                )
-    return lines
-
-
 def network_svg(state: PlaygroundState, selected: tuple[int, int] | None = None) -> str:
     """The network: neurons as heatmaps, weights as lines; ``selected`` = (layer, unit) is
     outlined in red (layer 1 is the first hidden layer, as the inspector counts)."""
     widths = [2] + [W.shape[1] for W in state.weights]
-    height = ROW * max(widths) + 30
-    width = COLUMN * (len(widths) - 1) + NODE + 40
-    centres = _centres(widths, height)
-    parts = _weight_lines(state, centres)
-    images = neuron_images(state)
-    for column, (layer_images, layer_centres) in enumerate(zip(images, centres, strict=True)):
-        for unit, (image, (cx, cy)) in enumerate(zip(layer_images, layer_centres, strict=True)):
-            chosen = selected == (column, unit)
-            name = f"x{unit + 1}" if column == 0 else f"layer {column}, unit {unit}"
-            parts.append(
-                f'<g><title>{name}</title><image href="{data_uri(image)}" x="{cx:.1f}" '
-                f'y="{cy - NODE / 2:.1f}" width="{NODE}" height="{NODE}" '
-                f'preserveAspectRatio="none"/><rect x="{cx:.1f}" y="{cy - NODE / 2:.1f}" '
-                f'width="{NODE}" height="{NODE}" fill="none" '
-                f'stroke="{"#d00" if chosen else "#777"}" stroke-width="{3 if chosen else 1}"/></g>'
-            )
-    labels = ["input"] + [f"layer {n}" for n in range(1, len(widths) - 1)] + ["output"]
-    parts += [
-        f'<text x="{20 + COLUMN * n + NODE / 2}" y="12" text-anchor="middle">{label}</text>'
-        for n, label in enumerate(labels)
-    ]
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'style="flex:none" font-family="sans-serif" font-size="11">{"".join(parts)}</svg>'
+    images = [[data_uri(image) for image in layer] for layer in neuron_images(state)]
+    captions = [["input"]] + [[f"layer {n}"] for n in range(1, len(widths) - 1)] + [["output"]]
+    return unshrinkable(
+        network.network_svg(
+            widths, captions, weights=state.weights, images=images, selected=selected
+        )
     )
 
 
 def _number(value: float) -> str:
-    return f"{value + 0.0:.6g}"  # + 0.0: a -0.0 shows as 0
+    return format_number(float(value), 6)  # never "-0"
 
 
 def _cells(values: list[str], tag: str = "td") -> str:

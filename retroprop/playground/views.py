@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from retroprop.diagnostics import Probe, diagnose, explain, linear_layers
+from retroprop.display.charts import plane_grid
 from retroprop.nn.inference import in_mode
 from retroprop.playground.session import Session
 from retroprop.tensor import Tensor
 
-__all__ = ["NeuronTrace", "PlaygroundState", "grid", "read_state", "trace_neuron", "RESOLUTION"]
+__all__ = ["NeuronTrace", "PlaygroundState", "read_state", "trace_neuron", "RESOLUTION"]
 
 RESOLUTION = 48  # grid points per side of every heatmap
 
@@ -105,30 +106,6 @@ class PlaygroundState:
     message: str
 
 
-def grid(X: np.ndarray, resolution: int = RESOLUTION) -> tuple[np.ndarray, tuple[float, ...]]:
-    """Points covering X's bounding box with a margin, row-major from (x_min, y_min).
-
-    Returns
-    -------
-    points : ndarray, shape (resolution**2, 2)
-    extent : (x_min, x_max, y_min, y_max)
-
-    Examples
-    --------
-    >>> points, extent = grid(np.array([[0.0, 0.0], [1.0, 2.0]]), resolution=3)
-    >>> points.shape, [round(v, 2) for v in extent]
-    ((9, 2), [-0.1, 1.1, -0.2, 2.2])
-    """
-    low, high = X.min(axis=0), X.max(axis=0)
-    margin = 0.1 * np.where(high > low, high - low, 1.0)
-    low, high = low - margin, high + margin
-    xs = np.linspace(low[0], high[0], resolution)
-    ys = np.linspace(low[1], high[1], resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    extent = (float(low[0]), float(high[0]), float(low[1]), float(high[1]))
-    return np.column_stack([grid_x.ravel(), grid_y.ravel()]), extent
-
-
 def probabilities(logits: np.ndarray) -> np.ndarray:
     """Class probabilities from the outputs: [1 - s, s] for one logit, softmax for k.
 
@@ -147,7 +124,7 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
 def _plane(session: Session, resolution: int) -> tuple[np.ndarray, list[np.ndarray], tuple]:
     """(class probabilities, hidden activations per layer, extent) over the grid."""
     assert session.data is not None
-    points, extent = grid(session.data.X, resolution)
+    points, extent = plane_grid(session.data.X, resolution)
     model = session.model
     with in_mode(model, False), Probe(model) as probe, np.errstate(all="ignore"):
         output = model(Tensor(points)).data  # the probe records only a pass with a graph

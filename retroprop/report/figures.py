@@ -1,5 +1,5 @@
 """The report's figures. The simple charts (curves, confusion matrix, predicted against true,
-residuals) are written as inline SVG by :mod:`retroprop.report.svg`; the decision boundary, a
+residuals) are written as inline SVG by :mod:`retroprop.display.charts`; the decision boundary, a
 shaded image with a contour, is drawn with matplotlib's object API (no pyplot, no global
 backend) and returned as PNG bytes, imported only for runs on 2-D data.
 
@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.report import svg
+from retroprop.display import charts
+from retroprop.display.charts import plane_grid
+from retroprop.display.svg import data_range
 from retroprop.training.objectives import r2_score
 
 __all__ = [
@@ -85,22 +87,22 @@ def training_curves(
     if lr is not None and len(set(np.round(lr, 12))) > 1:
         panels.append(("lr", "Learning rate"))
     x = np.asarray(epochs, dtype=np.float64)
-    charts = []
+    drawn = []
     for key, title in panels:
-        series = [svg.Series("training", x, _finite(history[key]), TRAIN_COLOUR)]
+        series = [charts.Series("training", x, _finite(history[key]), TRAIN_COLOUR)]
         if f"val_{key}" in history:
             series.append(
-                svg.Series("validation", x, _finite(history[f"val_{key}"]), VALIDATION_COLOUR)
+                charts.Series("validation", x, _finite(history[f"val_{key}"]), VALIDATION_COLOUR)
             )
         marks = []
         if best_epoch is not None:
             values = np.concatenate([np.asarray(s.y) for s in series])
-            low, high = svg.data_range(values)
-            marks.append(svg.Series(f"best (epoch {best_epoch})", [best_epoch] * 2,
+            low, high = data_range(values)
+            marks.append(charts.Series(f"best (epoch {best_epoch})", [best_epoch] * 2,
                                     [low, high], "grey", 1.0, "5 4"))  # fmt: skip
         ylabel = key if key != "lr" else "learning rate"
-        charts.append(svg.line_chart(series, title, "epoch", ylabel, marks=marks))
-    return "".join(charts)
+        drawn.append(charts.line_chart(series, title, "epoch", ylabel, marks=marks))
+    return "".join(drawn)
 
 
 @dataclass
@@ -130,17 +132,8 @@ class Boundary:
 
 
 def _grid(X: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
-    low, high = X.min(axis=0), X.max(axis=0)
-    margin = 0.08 * np.where(high > low, high - low, 1.0)
-    low, high = low - margin, high + margin
-    xs = np.linspace(low[0], high[0], steps)
-    ys = np.linspace(low[1], high[1], steps)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    return (
-        np.column_stack([grid_x.ravel(), grid_y.ravel()]),
-        grid_x,
-        (low[0], high[0], low[1], high[1]),
-    )
+    points, extent = plane_grid(X, steps, margin=0.08)
+    return points, points[:, 0].reshape(steps, steps), extent
 
 
 def _two_class_background(
@@ -270,7 +263,7 @@ def confusion_matrix(
     labels = [str(n) if len(str(n)) <= 22 else str(n)[:21] + "…" for n in class_names]
     accuracy = np.trace(counts) / max(1, counts.sum())
     lines = [title, f"{counts.sum()} rows, accuracy {accuracy:.3f}"]
-    return svg.heatmap(counts, labels, lines, "predicted class", "true class")
+    return charts.heatmap(counts, labels, lines, "predicted class", "true class")
 
 
 def _sample(
@@ -320,9 +313,9 @@ def predicted_vs_true(
         high = float(max(y_true.max(), y_pred.max()))
         pad = 0.05 * (high - low or 1.0)
         ends = [low - pad, high + pad]
-        lines.append(svg.Series("perfect prediction", ends, ends, "grey", 1.0, "5 4"))
-    points = svg.Series(shown, y_true, y_pred, TRAIN_COLOUR, width=0)
-    return svg.scatter_chart(points, titled, f"true {name}", f"predicted {name}", lines)
+        lines.append(charts.Series("perfect prediction", ends, ends, "grey", 1.0, "5 4"))
+    points = charts.Series(shown, y_true, y_pred, TRAIN_COLOUR, width=0)
+    return charts.scatter_chart(points, titled, f"true {name}", f"predicted {name}", lines)
 
 
 def residuals(y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "target") -> str:
@@ -339,8 +332,9 @@ def residuals(y_true: np.ndarray, y_pred: np.ndarray, title: str, name: str = "t
     y_true, y_pred = _sample(y_true, y_pred)
     zero = []
     if y_pred.size:
-        zero.append(svg.Series("zero error", [y_pred.min(), y_pred.max()], [0.0, 0.0], "grey",
+        zero.append(charts.Series("zero error", [y_pred.min(), y_pred.max()], [0.0, 0.0], "grey",
                                1.0, "5 4"))  # fmt: skip
     drawn = f"{len(y_true):,} rows drawn"
-    points = svg.Series(drawn, y_pred, y_true - y_pred, TRAIN_COLOUR, width=0)
-    return svg.scatter_chart(points, title, f"predicted {name}", f"true - predicted {name}", zero)
+    points = charts.Series(drawn, y_pred, y_true - y_pred, TRAIN_COLOUR, width=0)
+    xlabel, ylabel = f"predicted {name}", f"true - predicted {name}"
+    return charts.scatter_chart(points, title, xlabel, ylabel, zero)

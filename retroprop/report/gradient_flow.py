@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from retroprop.report import svg
+from retroprop.display import charts
 from retroprop.report.record import RunRecord
 from retroprop.report.sections import Section, chart
 
@@ -126,7 +126,7 @@ def history_charts(
     layers = list(dict.fromkeys(record["layer"] for record in records))
     step = (len(LAYER_COLOURS) - 1) / max(len(layers) - 1, 1)
     colours = [LAYER_COLOURS[round(i * step)] for i in range(len(layers))]
-    charts = []
+    drawn = []
     for key, label, logarithmic in HISTORY_PANELS:
         series = []
         for layer, colour in zip(layers, colours, strict=True):
@@ -134,14 +134,14 @@ def history_charts(
             if chosen:
                 xs = _history_x(chosen, batches_per_epoch or {})
                 ys = [float(r[key]) for r in chosen]
-                series.append(svg.Series(layer, xs, ys, colour, 1.4, marker=True))
+                series.append(charts.Series(layer, xs, ys, colour, 1.4, marker=True))
         if not series and key != "grad_norm":
             continue
-        title = "Diagnostics during training" if not charts else label.split(" (")[0].capitalize()
+        title = "Diagnostics during training" if not drawn else label.split(" (")[0].capitalize()
         limits = None if logarithmic else (-0.03, 1.03)
-        charts.append(svg.line_chart(series, title, "epoch", label, width=540, height=260,
-                                     log_y=logarithmic, y_range=limits))  # fmt: skip
-    return "".join(charts)
+        drawn.append(charts.line_chart(series, title, "epoch", label, width=540, height=260,
+                                       log_y=logarithmic, y_range=limits))  # fmt: skip
+    return "".join(drawn)
 
 
 def summarise(callback: Any) -> GradientFlow:

@@ -158,10 +158,10 @@ def network_panel(record: RunRecord) -> Section | None:
     """The network as the course draws it, and its summary table."""
     if record.model is None:
         return None
-    from retroprop.report.network import network_diagram
+    from retroprop.display.network import model_network_svg
 
     summary = html.escape(str(record.model.summary(print_table=False)))
-    body = chart(network_diagram(record.model), "the network") + f"<pre>{summary}</pre>"
+    body = chart(model_network_svg(record.model), "the network") + f"<pre>{summary}</pre>"
     return Section("network", "Network", body)
 
 

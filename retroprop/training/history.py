@@ -69,17 +69,23 @@ def history_charts(history: dict[str, list[float]], epochs: list[int] | None = N
     >>> svg.count("<svg"), "val_loss" in svg, "accuracy" in svg
     (2, True, True)
     """
-    from retroprop.display.svg import line_chart
+    from retroprop.display.charts import Series, line_chart
+    from retroprop.display.svg import PALETTE
+
+    def chart(curves: dict[str, list[float]], title: str, log_y: bool | str) -> str:
+        series = [
+            Series(name, epochs or range(1, len(values) + 1), values, PALETTE[k % len(PALETTE)])
+            for k, (name, values) in enumerate(curves.items())
+        ]
+        return line_chart(series, title, "epoch", "", log_y=log_y)
 
     losses = {k: v for k, v in history.items() if k in ("loss", "val_loss")}
     metrics = {k: v for k, v in history.items() if k not in losses and k != "lr"}
-    charts = []
-    for title, series in (("Loss", losses), ("Metrics", metrics)):
-        if series:
-            charts.append(line_chart(series, epochs or None, title=title, log_y="auto"))
+    charts = [chart(curves, title, "auto") for title, curves in (("Loss", losses),
+              ("Metrics", metrics)) if curves]  # fmt: skip
     rates = history.get("lr", [])
     if len(set(rates)) > 1:
-        charts.append(line_chart({"lr": rates}, epochs or None, title="Learning rate"))
+        charts.append(chart({"lr": rates}, "Learning rate", False))
     return '<div class="rp-row">' + "".join(charts) + "</div>"
 
 
