@@ -53,10 +53,10 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def moons():
-    from retroprop.cli.train import _prepare
+    from retroprop.cli.train import prepare_checked
 
     base = base_config(dataset="moons", seed=0, epochs=8, no_diagnostics=True)
-    return base, TrialData.from_prepared(_prepare(base))
+    return base, TrialData.from_prepared(prepare_checked(base))
 
 
 SPACE = SearchSpace.from_mapping(

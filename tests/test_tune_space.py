@@ -3,11 +3,14 @@ command's bad inputs (one line, exit 2)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from retroprop.cli import main
 from retroprop.report import RunRecord
-from retroprop.report.trials import trials_panel
+from retroprop.report.trials import score_charts, trials_panel
 from retroprop.tune import (
     DEFAULT_SPACE,
     Choice,
@@ -105,10 +108,32 @@ def test_the_trials_panel_shows_the_trials_best_first_and_a_chart():
     rows = [t.row() for t in SearchResult([_trial(0, 0.5), _trial(1, 0.2, lr=0.1)], 2).ranked()]
     record = RunRecord("t", "done", {}, {}, [], {}, trials=rows)
     section = trials_panel(record)
-    assert section.title == "Trials" and "data:image/png" in section.body
+    assert section.title == "Trials" and section.body.count("<svg") == 2  # lr, layers
+    assert "data:image/png" not in section.body and 'data-label="best trial"' in section.body
     table = section.body[section.body.index("<table>") :]
     assert table.index("<td>1</td><td>1</td><td>0.2</td>") < table.index("<td>0.5</td>")
     assert trials_panel(RunRecord("t", "done", {}, {}, [], {})) is None
+
+
+def test_the_score_charts_put_a_range_on_a_log_axis_and_choices_at_positions():
+    rows = [
+        {"trial": 0, "score": 0.5, "lr": 0.001, "layers": "64,64"},
+        {"trial": 1, "score": 0.2, "lr": 0.01, "layers": "8"},
+        {"trial": 2, "score": 0.4, "lr": 0.1, "layers": "64,64"},
+        {"trial": 3, "score": None, "lr": 1.0, "layers": "128", "status": "diverged"},
+    ]
+    lr_chart, layers_chart = re.findall("<svg.*?</svg>", score_charts(rows))
+    assert "matplotlib" not in score_charts.__doc__ and ">1e-3</text>" in lr_chart
+    dots = re.findall(r'<circle cx="([\d.]+)" cy="[\d.]+" r="(?:2.5|4)"/>', lr_chart)
+    x = sorted(float(value) for value in dots)  # 1e-3, 1e-2, 1e-1: evenly spaced on a log axis
+    assert len(x) == 3 and x[1] - x[0] == pytest.approx(x[2] - x[1], abs=0.2)
+    assert ">8</text>" in layers_chart and ">64,64</text>" in layers_chart
+    assert ">128</text>" not in layers_chart  # the unscored trial's choice is not drawn
+    # the best trial (layers "8", the first position) drawn larger in red, left of the others
+    best = re.search(r'"best trial" fill="#d62728"[^>]*><circle cx="([\d.]+)"', layers_chart)
+    others = re.findall(r'<circle cx="([\d.]+)" cy="[\d.]+" r="2.5"/>', layers_chart)
+    assert best and len(others) == 2 and float(best.group(1)) < min(map(float, others))
+    assert score_charts(rows[:1]) is None
 
 
 @pytest.mark.parametrize(
@@ -133,3 +158,41 @@ def test_the_command_refuses_bad_input_in_one_line(tmp_path, capsys, arguments, 
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and words in err, err
+
+
+def test_a_search_without_a_score_keeps_its_trials_beside_an_earlier_run(
+    tmp_path, capsys, monkeypatch
+):
+    import retroprop.tune.trial as trial
+    from retroprop._io_publish import staged_folder
+
+    def fail(data, config):
+        raise FloatingPointError("the loss is nan")
+
+    monkeypatch.setattr(trial, "_train", fail)  # every trial fails: none scores
+    earlier = tmp_path / "run"
+    with staged_folder(earlier) as folder:  # a run saved before, in the --out given
+        (folder / "notes.txt").write_text("the earlier run")
+    before = sorted(p.name for p in earlier.iterdir())
+    failing = ["tune", "--dataset", "xor", "--trials", "2", "--workers", "0", "--seed", "0"]
+    assert main([*failing, "--out", str(earlier)]) == 1
+    assert sorted(p.name for p in earlier.iterdir()) == before  # nothing written loose into it
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith("run-trials-")]
+    assert {"trials.csv", "trials.json", "manifest.json"} <= {p.name for p in kept.iterdir()}
+    trials = json.loads((kept / "trials.json").read_text())["trials"]
+    assert [row["status"] for row in trials] == ["failed", "failed"]
+    assert f"no trial finished; see {kept}/trials.csv" in capsys.readouterr().err
+    fresh = tmp_path / "new"  # a new --out: the trials are published there, as one folder
+    assert main([*failing, "--out", str(fresh)]) == 1
+    assert {"trials.csv", "trials.json", "manifest.json"} <= {p.name for p in fresh.iterdir()}
+
+
+def test_tune_help_names_its_seed_the_search_seed_and_train_keeps_its_own(capsys):
+    helps = {}
+    for command in ("tune", "train"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        helps[command] = " ".join(capsys.readouterr().out.split())
+    assert "--seed SEED the search seed: the split's seed, and trial i's settings" in helps["tune"]
+    assert "--seed SEED seed for the split, the weights" in helps["train"]
+    assert "seed for the split, the weights" not in helps["tune"]

@@ -34,6 +34,7 @@ from retroprop.cli.prepare import SPLITS, PreparedData
 
 __all__ = [
     "RunResult",
+    "check_out",
     "default_out_dir",
     "results_table",
     "run_folder",
@@ -306,8 +307,23 @@ def _summary(data: PreparedData, result: RunResult) -> dict[str, Any]:
     }
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
-    """Refuse an ``--out`` that cannot hold a run, naming it, before the lock is taken."""
+def check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an ``--out`` that cannot hold a run, naming it, before the lock is taken.
+
+    Called before any training (``retroprop train``, and ``retroprop tune`` before its trials)
+    so a bad folder fails in a second, not after the run.
+
+    Raises
+    ------
+    CLIError
+        ``out`` is a file; a folder of other files and no retroprop run (without
+        ``overwrite``); or under a file or a folder that cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_out(Path(tempfile.mkdtemp()) / "new-run", overwrite=False)  # may be created
+    """
     from retroprop._io_publish import is_model_folder
 
     if os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
@@ -341,7 +357,7 @@ def run_folder(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
         Another process is writing ``out``, or writing failed (no space...): one line naming it.
     """
     out = Path(os.path.abspath(out))
-    _check_out(out, overwrite)
+    check_out(out, overwrite)
     with staged_folder(out, overwrite=overwrite) as folder:
         yield folder
 

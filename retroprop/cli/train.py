@@ -16,7 +16,7 @@ from retroprop.cli.config import TrainConfig
 from retroprop.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, CLIError
 from retroprop.cli.options import add_train_arguments
 
-__all__ = ["add_parser", "run", "train_and_save"]
+__all__ = ["add_parser", "run", "train_and_save", "prepare_checked", "make_optimizer"]
 
 DESCRIPTION = """\
 Train a multilayer perceptron on built-in data (--dataset) or on your own CSV
@@ -100,8 +100,25 @@ def _settings(args: TrainConfig, data: Any, model: Any, loss: str) -> dict[str, 
     }
 
 
-def _optimizer(model: Any, args: TrainConfig) -> Any:
-    """The named optimiser; the L2 penalty applies to weights, not biases (as in the course)."""
+def make_optimizer(model: Any, args: TrainConfig) -> Any:
+    """The optimiser ``args.optimizer`` at ``args.lr`` over the model's parameters, the L2
+    penalty ``args.l2`` on the weight matrices only, not the biases (as in the course).
+
+    Shared by ``retroprop train`` and each trial of ``retroprop tune``.
+
+    Raises
+    ------
+    ValueError
+        An unknown optimiser name (from :func:`retroprop.optim.get_optimizer`).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace  # the three fields of a TrainConfig it reads
+    >>> config = SimpleNamespace(optimizer="sgd", lr=0.5, l2=1e-3)
+    >>> optimizer = make_optimizer(nn.Sequential(nn.Linear(2, 3)), config)
+    >>> [group["weight_decay"] for group in optimizer.param_groups]
+    [0.001, 0.0]
+    """
     from retroprop.optim import get_optimizer
 
     weights, others = [], []
@@ -179,7 +196,7 @@ def _fit(config: TrainConfig, data: Any, model: Any) -> tuple[Any, str | None, A
     from retroprop.training import DivergenceError
 
     trained, loss = training_view(model, data.target)
-    optimizer = _optimizer(model, config)
+    optimizer = make_optimizer(model, config)
     recorder = Recorder()
     extra, diagnostics = _callbacks(config, data, optimizer)
     show_bar = not config.quiet and sys.stderr.isatty()
@@ -294,8 +311,18 @@ def _worst(*levels: str) -> str:
     return max(levels, key=("ok", "warn", "bad").index)
 
 
-def _prepare(config: TrainConfig) -> Any:
-    """The data, refused when encoding made any value non-finite (overflow after scaling)."""
+def prepare_checked(config: TrainConfig) -> Any:
+    """The data of a run (:func:`retroprop.cli.prepare.prepare_data`: read, split, encoded),
+    refused when encoding made any value non-finite (overflow after scaling).
+
+    Shared by ``retroprop train`` and ``retroprop tune`` (which splits once for every trial).
+
+    Raises
+    ------
+    CLIError
+        A compressed file, unreadable data or a bad target (from ``prepare_data``), or columns
+        that overflow float32 once standardised, named with their row counts.
+    """
     import numpy as np
 
     from retroprop.cli.files import check_not_compressed
@@ -378,7 +405,7 @@ def train_and_save(
     from retroprop.cli.export import export_command
     from retroprop.cli.outputs import default_out_dir, run_folder, save_run
 
-    data = _prepare(config) if data is None else data
+    data = prepare_checked(config) if data is None else data
     _announce(data)
     _check_memory(config, data)
     out = Path(config.out) if config.out else default_out_dir(data.source)

@@ -49,6 +49,12 @@ SPACE_FLAGS = {
 }
 _NOT_FROM_TRAIN = {*SPACE_FLAGS, "out", "quiet"}  # the best run is retrained quietly
 _TUNE_OPTIONS = ("trials", "space", "scheduler", "workers")
+#: The help of the options of ``retroprop train`` that mean something else here (the rest of
+#: their definition, and every other option, comes from the one table, TRAIN_OPTIONS).
+TUNE_HELP = {
+    "seed": "the search seed: the split's seed, and trial i's settings and seed are derived "
+    "from it and i (default: drawn and printed)",
+}
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -78,8 +84,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     groups["network"] = groups["training"]
     groups["source"] = groups["data"].add_mutually_exclusive_group()
     for group, flags, keywords in TRAIN_OPTIONS:
-        if option_name(flags) not in _NOT_FROM_TRAIN:
-            groups[group].add_argument(*flags, **keywords)
+        name = option_name(flags)
+        if name not in _NOT_FROM_TRAIN:
+            help_text = TUNE_HELP.get(name, keywords.get("help"))
+            groups[group].add_argument(*flags, **{**keywords, "help": help_text})
     groups["output"].add_argument(
         "--out", "--output", dest="out", metavar="DIR", help="the best run's folder"
     )

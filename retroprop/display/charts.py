@@ -122,24 +122,54 @@ def scatter_chart(
     lines: Sequence[Series] = (),
     width: float = 400,
     height: float = 370,
+    *,
+    log_x: bool = False,
+    x_labels: Sequence[str] = (),
+    highlight: Series | None = None,
 ) -> str:
     """Points, with reference lines (a diagonal, a zero line) drawn under them.
+
+    Parameters
+    ----------
+    points : Series
+        The points (non-finite ones, and ones <= 0 on a log x axis, left out).
+    title, xlabel, ylabel : str
+    lines : sequence of Series
+        Reference lines, drawn under the points.
+    width, height : float
+        The SVG's size in pixels.
+    log_x : bool, default False
+        A logarithmic x axis (a learning rate sampled log-uniformly).
+    x_labels : sequence of str
+        A categorical x axis: x value ``i`` (0, 1, ...) is written ``x_labels[i]``.
+    highlight : Series, optional
+        Points drawn larger, over the others (the best trial of a search).
 
     Examples
     --------
     >>> svg = scatter_chart(Series("rows", [1, 2], [2, 1]), "Residuals", "predicted", "error")
     >>> svg.count("<circle")
     2
+    >>> best = Series("best", [0.01], [0.2], "#d62728", width=0)
+    >>> svg = scatter_chart(Series("trials", [0.001, 0.01], [0.3, 0.2], width=0), "", "lr",
+    ...                     "score", log_x=True, highlight=best)
+    >>> svg.count("<circle"), ">1e-3</text>" in svg, 'data-label="best"' in svg  # 3 + 2 in legend
+    (5, True, True)
     """
-    every = [points, *lines]
+    every = [points, *lines, *([highlight] if highlight else [])]
     xs = np.concatenate([np.asarray(s.x, dtype=np.float64) for s in every])
     ys = np.concatenate([np.asarray(s.y, dtype=np.float64) for s in every])
-    frame = Frame(0, 0, 1, 1, data_range(xs), data_range(ys), y_count=y_tick_count(height))
+    x_range = (-0.5, len(x_labels) - 0.5) if x_labels else data_range(xs, log_x)
+    frame = Frame(0, 0, 1, 1, x_range, data_range(ys), y_count=y_tick_count(height),
+                  log_x=log_x and not x_labels, x_labels=x_labels)  # fmt: skip
     frame.left = frame.y_label_room()
-    head, frame.top = titled(title, width, [*lines, points], frame.left)
-    frame.width, frame.height = width - frame.left - 14, height - frame.top - 42
+    key = [*lines, points, *([highlight] if highlight else [])]
+    head, frame.top = titled(title, width, key, frame.left)
+    frame.width = width - frame.left - 14
+    frame.height = height - frame.top - 42 - frame.x_label_depth()
     body = frame.axes(xlabel, ylabel) + "".join(polyline(frame, s) for s in lines)
-    return document(width, height, head + body + dots(frame, points), title)
+    body += dots(frame, points) + (dots(frame, highlight, 4, 1.0) if highlight else "")
+    return document(width, height, head + body, title)
 
 
 def blue(fraction: float) -> str:

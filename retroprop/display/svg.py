@@ -141,13 +141,16 @@ def tick_label(value: float, ticks: Sequence[float], log: bool = False) -> str:
     (['0.00', '0.25'], '12,000')
     >>> tick_label(0.001, [], log=True), tick_label(0.00025, [], log=True)
     ('1e-3', '0.00025')
+    >>> tick_label(0.5, [0.5])  # no neighbour: the decimals the value itself needs
+    '0.5'
     """
     exponent = round(math.log10(abs(value))) if value else 0
     if log and math.isclose(value, 10.0**exponent):  # a power of ten
         return f"{value:g}" if -2 <= exponent <= 3 else f"1e{exponent}"
     if log or abs(value) >= 1e7:
         return format_number(value, 3)
-    step = min((abs(b - a) for a, b in zip(ticks, ticks[1:], strict=False)), default=1.0)
+    gaps = (abs(b - a) for a, b in zip(ticks, ticks[1:], strict=False))
+    step = min(gaps, default=abs(value) or 1.0)
     decimals = next((d for d in range(8) if abs(round(step, d) - step) < 1e-9 * max(step, 1)), 8)
     return f"{value:,.{decimals}f}"
 
@@ -190,6 +193,10 @@ class Frame:
         A logarithmic y axis.
     y_count : int
         About how many ticks the y axis gets (fixed before the layout, which depends on them).
+    log_x : bool
+        A logarithmic x axis.
+    x_labels : sequence of str
+        Categories: x value ``i`` is ``x_labels[i]``, each a tick (empty: a numeric x axis).
     """
 
     left: float
@@ -200,12 +207,27 @@ class Frame:
     y_range: tuple[float, float]
     log_y: bool = False
     y_count: int = 5
+    log_x: bool = False
+    x_labels: Sequence[str] = ()
 
     def x(self, values: Sequence[float] | np.ndarray) -> np.ndarray:
         """Pixel columns of x values."""
+        array = np.asarray(values, dtype=np.float64)
         low, high = self.x_range
+        if self.log_x:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                array = np.log10(np.where(array > 0, array, np.nan))
+            low, high = math.log10(low), math.log10(high)
         scale = self.width / ((high - low) or 1.0)
-        return self.left + (np.asarray(values, dtype=np.float64) - low) * scale
+        return self.left + (array - low) * scale
+
+    def x_ticks(self) -> list[float]:
+        """The x axis's tick values (every category's position on a categorical axis)."""
+        if self.x_labels:
+            return [float(i) for i in range(len(self.x_labels))]
+        if self.log_x:
+            return _log_ticks(*self.x_range)
+        return linear_ticks(*self.x_range, count=max(2, int(self.width // 70)))
 
     def y(self, values: Sequence[float] | np.ndarray) -> np.ndarray:
         """Pixel rows of y values (up is larger)."""
@@ -221,24 +243,34 @@ class Frame:
     def y_ticks(self) -> list[float]:
         """The y axis's tick values."""
         low, high = self.y_range
-        if not self.log_y:
-            return linear_ticks(low, high, self.y_count)
-        first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
-        if last < first + 1:  # less than two powers of ten inside: round values between
-            return [v for v in linear_ticks(low, high, 3) if v > 0]
-        step = max(1, math.ceil((last - first + 1) / 6))
-        return [10.0**k for k in range(first, last + 1, step)]
+        return _log_ticks(low, high) if self.log_y else linear_ticks(low, high, self.y_count)
+
+    def x_label_depth(self) -> float:
+        """Extra pixels under the axis for category labels turned 30 degrees (0: written flat,
+        when each fits its category's width)."""
+        longest = max((text_width(label, 11) for label in self.x_labels), default=0.0)
+        room = self.width / max(len(self.x_labels), 1)
+        return 0.5 * longest if longest > room - 4 else 0.0
+
+    def _x_tick_labels(self, ticks: list[float], bottom: float) -> list[str]:
+        """The x tick labels, turned 30 degrees when categories would overlap."""
+        if not self.x_labels:
+            return [text(px, bottom + 15, tick_label(v, ticks, self.log_x), 11)
+                    for v, px in zip(ticks, self.x(ticks), strict=True)]  # fmt: skip
+        turn = self.x_label_depth() > 0
+        return [text(px + 4 if turn else px, bottom + 15, label, 11,
+                     anchor="end" if turn else "middle", rotate=-30 if turn else None)
+                for label, px in zip(self.x_labels, self.x(ticks), strict=True)]  # fmt: skip
 
     def axes(self, xlabel: str, ylabel: str, grid: bool = True) -> str:
         """The frame, the grid, the ticks with their labels and the two axis labels."""
         parts = []
-        x_ticks = linear_ticks(*self.x_range, count=max(2, int(self.width // 70)))
-        y_ticks = self.y_ticks()
+        x_ticks, y_ticks = self.x_ticks(), self.y_ticks()
         bottom, right = self.top + self.height, self.left + self.width
-        for value, px in zip(x_ticks, self.x(x_ticks), strict=True):
-            if grid:
-                parts.append(_line(px, self.top, px, bottom, INK, opacity=GRID_OPACITY))
-            parts.append(text(px, bottom + 15, tick_label(value, x_ticks), 11))
+        if grid:
+            parts += [_line(px, self.top, px, bottom, INK, opacity=GRID_OPACITY)
+                      for px in self.x(x_ticks)]  # fmt: skip
+        parts += self._x_tick_labels(x_ticks, bottom)
         for value, py in zip(y_ticks, self.y(y_ticks), strict=True):
             if grid:
                 parts.append(_line(self.left, py, right, py, INK, opacity=GRID_OPACITY))
@@ -249,7 +281,7 @@ class Frame:
             f'height="{self.height:.1f}" fill="none" stroke="{INK}" '
             f'stroke-opacity="{FRAME_OPACITY}"/>'
         )
-        parts.append(text(self.left + self.width / 2, bottom + 33, xlabel))
+        parts.append(text(self.left + self.width / 2, bottom + 33 + self.x_label_depth(), xlabel))
         middle = self.top + self.height / 2
         parts.append(text(16, middle, ylabel, rotate=-90))
         return "".join(parts)
@@ -259,6 +291,22 @@ class Frame:
         ticks = self.y_ticks()
         longest = max(text_width(tick_label(v, ticks, self.log_y), 11) for v in ticks)
         return longest + 36
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Ticks of a log axis over [low, high] (positive): powers of ten, or round values between
+    when fewer than two powers of ten fall inside.
+
+    Examples
+    --------
+    >>> _log_ticks(0.0005, 2.0), _log_ticks(0.02, 0.09)
+    ([0.001, 0.01, 0.1, 1.0], [0.025, 0.05, 0.075])
+    """
+    first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
+    if last < first + 1:
+        return [v for v in linear_ticks(low, high, 3) if v > 0]
+    step = max(1, math.ceil((last - first + 1) / 6))
+    return [10.0**k for k in range(first, last + 1, step)]
 
 
 def _line(

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from retroprop.report.record import RunRecord
-from retroprop.report.sections import Section, image
+from retroprop.report.sections import Section, chart
 
 __all__ = ["trials_panel", "settings_of", "score_charts"]
 
@@ -71,44 +71,40 @@ def _positions(values: list[Any]) -> tuple[list[float], list[str] | None, bool]:
     return [float(categories.index(str(v))) for v in values], categories, False
 
 
-def score_charts(rows: Sequence[Mapping[str, Any]]) -> bytes | None:
-    """The score against each setting, one small chart per setting (PNG), the best trial in
-    red; None when fewer than two trials have a score.
+def score_charts(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The score against each setting, one small inline SVG chart per setting, the best trial
+    drawn larger in red; None when fewer than two trials have a score.
+
+    Numbers spanning a decade (a log-uniform learning rate) get a log x axis, choices one
+    position each.
 
     Examples
     --------
     >>> rows = [{"trial": 0, "score": 0.4, "lr": 0.01, "activation": "relu"},
     ...         {"trial": 1, "score": 0.6, "lr": 0.1, "activation": "tanh"}]
-    >>> score_charts(rows)[:4]
-    b'\\x89PNG'
+    >>> svg = score_charts(rows)
+    >>> svg.count("<svg"), ">relu</text>" in svg, 'data-label="best trial"' in svg
+    (2, True, True)
     """
-    from matplotlib.figure import Figure
-
-    from retroprop.report.figures import DPI, png_bytes
+    from retroprop.display.charts import Series, scatter_chart
 
     scored = [row for row in rows if row.get("score") is not None]
     names = settings_of(scored)
     if len(scored) < 2 or not names:
         return None
-    columns = min(4, len(names))
-    lines = -(-len(names) // columns)
-    figure = Figure(figsize=(2.6 * columns, 2.2 * lines), dpi=DPI, layout="constrained")
-    axes = figure.subplots(lines, columns, squeeze=False).ravel()
     scores = [float(row["score"]) for row in scored]
     best = scores.index(min(scores))
-    colours = [BEST_COLOUR if i == best else OTHER_COLOUR for i in range(len(scored))]
-    for axis, name in zip(axes, names, strict=False):
+    drawn = []
+    for k, name in enumerate(names):
         x, categories, log = _positions([row.get(name) for row in scored])
-        axis.scatter(x, scores, s=18, c=colours, alpha=0.8)
-        axis.set_xlabel(name)
-        if log:
-            axis.set_xscale("log")
-        if categories is not None:
-            axis.set_xticks(range(len(categories)), categories, rotation=30, fontsize=7)
-    axes[0].set_ylabel("score (validation loss)")
-    for axis in axes[len(names) :]:
-        axis.set_visible(False)
-    return png_bytes(figure)
+        others = [i for i in range(len(scored)) if i != best]
+        points = Series("trial", [x[i] for i in others], [scores[i] for i in others],
+                        OTHER_COLOUR, width=0)  # fmt: skip
+        top = Series("best trial", [x[best]], [scores[best]], BEST_COLOUR, width=0)
+        ylabel = "score (validation loss)" if k == 0 else "score"
+        drawn.append(scatter_chart(points, "", name, ylabel, width=260, height=240, log_x=log,
+                                   x_labels=categories or (), highlight=top))  # fmt: skip
+    return "".join(drawn)
 
 
 def trials_panel(record: RunRecord) -> Section | None:
@@ -117,9 +113,9 @@ def trials_panel(record: RunRecord) -> Section | None:
     if not rows:
         return None
     body = ""
-    png = score_charts(rows)
-    if png is not None:
-        body += image(png, "score against each setting")
+    svg = score_charts(rows)
+    if svg is not None:
+        body += chart(svg, "score against each setting")
     scored = sum(row.get("score") is not None for row in rows)
     body += f"<p>{len(rows)} trials, {scored} scored; best first.</p>" + _table(rows)
     return Section("trials", "Trials", body, NOTE)

@@ -20,7 +20,7 @@ from typing import Any
 from retroprop.tune.search import OnTrial, SearchResult, run_search
 from retroprop.tune.space import SearchSpace, load_space
 
-__all__ = ["Tuned", "tune", "base_config", "write_trials"]
+__all__ = ["Tuned", "tune", "base_config", "write_trials", "keep_unscored_trials"]
 
 
 @dataclass
@@ -32,7 +32,8 @@ class Tuned:
     search : SearchResult
         Every trial that finished.
     out : Path
-        The run folder of the best settings (or of ``trials.csv`` alone when none scored).
+        The run folder of the best settings; when none scored, the folder of ``trials.csv``
+        alone (:func:`keep_unscored_trials`: ``out`` if it was new or empty, else beside it).
     exit_code : int
         As ``retroprop train``'s: 0 done, 1 no trial scored (or the retrain diverged), 130
         interrupted.
@@ -106,6 +107,31 @@ def write_trials(folder: Path, search: SearchResult, space: SearchSpace, seed: i
     )
 
 
+def keep_unscored_trials(out: Path, search: SearchResult, space: SearchSpace, seed: int) -> Path:
+    """Publish the trials of a search where no trial scored (why each failed) as a folder of
+    their own; its path.
+
+    Into ``out`` when it is new or empty; otherwise into a fresh folder beside it
+    (``<out>-trials-<time>``), so an earlier run in ``out`` stays whole, even with
+    ``overwrite``: the trials are no run and replace none. Written through
+    :func:`retroprop._io_publish.staged_folder` (one rename, with a manifest).
+
+    Raises
+    ------
+    SaveError
+        The folder cannot be written (another writer, no space, permission...).
+    """
+    from retroprop._io_publish import staged_folder
+    from retroprop.cli.outputs import default_out_dir
+
+    out = Path(out).absolute()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        out = default_out_dir(f"{out.name}-trials", root=str(out.parent)).absolute()
+    with staged_folder(out) as folder:
+        write_trials(folder, search, space, seed)
+    return out
+
+
 def _retrain(base: Any, data: Any, search: SearchResult, space: SearchSpace, out: Path,
              command: str) -> tuple[int, Any]:  # fmt: skip
     """Train the best settings again by ``retroprop train``'s path; (exit code, model)."""
@@ -169,8 +195,8 @@ def tune(
     ValueError
         A bad space, ``trials`` < 1.
     """
-    from retroprop.cli.outputs import _check_out, default_out_dir
-    from retroprop.cli.train import _prepare
+    from retroprop.cli.outputs import check_out, default_out_dir
+    from retroprop.cli.train import prepare_checked
     from retroprop.tune.trial import TrialData
 
     base = base_config(**options)
@@ -182,9 +208,9 @@ def tune(
         ) + ")"  # fmt: skip
     if base.validation_size <= 0:
         raise ValueError("a search scores each trial on validation rows: validation_size > 0")
-    data = _prepare(base)
+    data = prepare_checked(base)
     out = Path(base.out) if base.out else default_out_dir(f"tune-{data.source}")
-    _check_out(out, base.overwrite)
+    check_out(out, base.overwrite)
     trial_data = TrialData.from_prepared(data, base.class_weight)
     search = run_search(
         trial_data,
@@ -197,8 +223,7 @@ def tune(
         on_trial=on_trial,
     )
     if search.best is None:
-        out.mkdir(parents=True, exist_ok=True)
-        write_trials(out, search, search_space, base.seed)
-        return Tuned(search, out, 130 if search.interrupted else 1)
+        kept = keep_unscored_trials(out, search, search_space, base.seed)
+        return Tuned(search, kept, 130 if search.interrupted else 1)
     code, model = _retrain(base, data, search, search_space, out, command)
     return Tuned(search, out, 130 if search.interrupted else code, model)

@@ -162,7 +162,7 @@ def _train(data: TrialData, config: Any) -> tuple[Any, Any]:
     """(the trained model, its History), as ``retroprop train`` trains it."""
     import retroprop as rp
     from retroprop.cli.network import build_network, training_view
-    from retroprop.cli.train import _optimizer
+    from retroprop.cli.train import make_optimizer
 
     rp.manual_seed(config.seed)
     model = build_network(
@@ -175,7 +175,7 @@ def _train(data: TrialData, config: Any) -> tuple[Any, Any]:
         config.batch_norm,
     )
     trained, loss = training_view(model, data.target)
-    optimizer = _optimizer(model, config)
+    optimizer = make_optimizer(model, config)
     y_val = data.target.encode(data.y_val)
     validation = (data.X_val, y_val) + (() if data.w_val is None else (data.w_val,))
     history = rp.fit(
