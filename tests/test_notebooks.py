@@ -160,6 +160,35 @@ def test_a_failing_cell_is_reported_with_its_source_and_error(tmp_path):
     assert "ValueError: the example is broken" in result.error
 
 
+# Rich displays: the cell ends with the object, so Jupyter shows its HTML (not printed text).
+MODEL, HISTORY = "<h4>Sequential</h4>", "<h4>History: "
+EXPLANATION = "<h4>Backward pass for one example</h4>"
+DISPLAYS = {
+    "worked_example": [MODEL, EXPLANATION],
+    "xor": [MODEL, HISTORY, EXPLANATION],
+    "digits": [MODEL, EXPLANATION, HISTORY],
+    "vanishing_gradients": ["<h4>Diagnosis on 600 examples"],
+    "circles": [MODEL, HISTORY],
+    "regression": [HISTORY],
+}
+
+
+@pytest.mark.parametrize("name", sorted(DISPLAYS))
+def test_notebook_shows_models_explanations_and_diagnoses_as_html(executed, name):
+    cells = ran(executed, name).notebook.cells
+    shown = [
+        output["data"]["text/html"]
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "execute_result" and "text/html" in output["data"]
+    ]
+    for heading in DISPLAYS[name]:
+        assert any(heading in html for html in shown), f"{name}: no display with {heading}"
+    printed = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
+    assert "Backward pass for one example" not in printed  # shown, not printed
+    assert "Diagnosis on " not in printed
+
+
 # The course's numbers, from the notebooks (they were the examples/*.py scripts' tests).
 
 
