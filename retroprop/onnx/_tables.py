@@ -104,7 +104,10 @@ class _Graph:
     shared: dict[str, str] = field(default_factory=dict)
 
     def fresh(self, base: str) -> str:
-        """``base``, or ``base_2``, ``base_3``...: a name no value has yet."""
+        """``base``, or ``base_2``, ``base_3``...: a name no value has yet (and not one of the
+        network's: a base starting like them, from a column ``network/x``, gets a ``_``)."""
+        if base.startswith(NETWORK_PREFIX):
+            base = f"_{base}"
         name, k = base, 1
         while name in self.used or name.startswith(NETWORK_PREFIX):
             k += 1
@@ -155,21 +158,31 @@ def _numeric_features(graph: _Graph, name: str, column: str, prep: Any) -> list[
             imputed_value_floats=[prep.medians[column]],
             replaced_value_float=float("nan"),
         )
+    # float64 from here, as predict computes: Scaler's offset is a float32 attribute, and
+    # x - mean in float32 loses digits when the mean is large against the scale (a year)
+    filled = graph.add("Cast", [filled], f"{column}/float64", to=TensorProto.DOUBLE)
     if column in prep.ranges:
         low, high = prep.ranges[column]
         filled = graph.add(
             "Clip",
-            [filled, graph.constant(f"{column}/min", low), graph.constant(f"{column}/max", high)],
+            [
+                filled,
+                graph.constant(f"{column}/min", low, np.float64),
+                graph.constant(f"{column}/max", high, np.float64),
+            ],
             f"{column}/clipped",
         )
     mean, scale = prep.numeric[column]
+    centered = graph.add(
+        "Sub", [filled, graph.constant(f"{column}/mean", mean, np.float64)], f"{column}/centered"
+    )
     features = [
         graph.add(
             "Scaler",
-            [filled],
+            [centered],
             f"{column}/scaled",
             domain=ML_DOMAIN,
-            offset=[mean],
+            offset=[0.0],
             scale=[1.0 / scale],
         )
     ]
