@@ -10,6 +10,7 @@ import numpy.typing as npt
 import onnx
 from onnx import helper
 
+from retroprop.io import atomic_write
 from retroprop.nn import BatchNorm1d, Flatten, Linear, Module
 from retroprop.nn.inference import predict
 from retroprop.onnx._graph import DEFAULT_OPSET, ExportError, GraphBuilder
@@ -64,6 +65,8 @@ def export(
     ExportError
         (a ValueError) For a module without a converter (named, with its place in the model),
         an input shape that cannot be inferred, or an unsupported dtype or opset.
+    retroprop.io.SaveError
+        (an OSError) ``path`` cannot be written; a previous file there is left whole.
 
     Examples
     --------
@@ -98,8 +101,8 @@ def export(
         doc_string=f"{type(model).__name__} exported by retroprop.onnx.export",
     )
     onnx.checker.check_model(proto, full_check=True)
-    if path is not None:
-        onnx.save(proto, os.fspath(path))
+    if path is not None:  # through a temporary file: a kill never leaves half a file
+        atomic_write(os.fspath(path), proto.SerializeToString())
     return proto
 
 

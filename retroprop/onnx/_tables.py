@@ -392,10 +392,11 @@ def _logits_network(model: Any, target: Any) -> Any:
         return model
     from retroprop import nn
 
-    if not isinstance(model, nn.Sequential) or not isinstance(model[-1], nn.Sigmoid):
+    last = model[-1] if isinstance(model, nn.Sequential) and len(model) else model
+    if not isinstance(last, nn.Sigmoid) or last is model:
         raise ValueError(
             f"a binary model from `retroprop train` ends in a Sigmoid; this one is "
-            f"{type(model).__name__} ending in {type(model[-1]).__name__ if len(model) else '?'}"
+            f"{type(model).__name__} ending in {type(last).__name__}"
         )
     return model[:-1]
 
