@@ -55,7 +55,10 @@ def edited(run: Path, tmp_path: Path, edit) -> Path:
     data = json.dumps(config).encode()
     (copy / "config.json").write_bytes(data)
     manifest = json.loads((copy / "manifest.json").read_text())
-    manifest["files"]["config.json"] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest["files"]["config.json"] = {
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     (copy / "manifest.json").write_text(json.dumps(manifest))
     return copy
 
@@ -198,3 +201,35 @@ def test_library_export_on_a_full_disk_keeps_the_previous_file(tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
     export(nn.Sequential(nn.Linear(2, 3), nn.ReLU()), target)
     assert onnx.load(str(target)).graph.node
+
+
+def test_train_piped_into_a_closed_reader_still_saves_its_run(tmp_path):
+    # `retroprop train ... | head` stopped at the first line after head exited, with exit
+    # code 0 and no run saved
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "retroprop", "train", "--dataset", "xor", "--epochs", "3",
+            "--seed", "0", "--no-diagnostics", "--out", str(out)]  # fmt: skip
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader is gone before the first line
+    child.stderr.close()
+    assert child.wait(timeout=120) == 0
+    assert (out / "model.safetensors").is_file() and (out / "manifest.json").is_file()
+
+
+def test_an_empty_column_name_becomes_an_input_named_input(run, tmp_path, capsys):
+    # a Parquet column may be named "": ONNX refused the graph (an input needs a name)
+    def rename(config: dict) -> None:
+        stored = prep(config)
+        stored["columns"] = ["" if c == "island" else c for c in stored["columns"]]
+        stored["categorical"][""] = stored["categorical"].pop("island")
+        for entry in stored["schema"]["columns"]:
+            if entry["name"] == "island":
+                entry["name"] = ""
+
+    folder, model_file = edited(run, tmp_path, rename), tmp_path / "m.onnx"
+    assert main(["export", "--model", str(folder), "--output", str(model_file)]) == 0
+    session = ort.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
+    assert "_input" in {i.name for i in session.get_inputs()}

@@ -86,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         onnx.checker.check_model(onnx_model, full_check=True)
     except onnx.checker.ValidationError as error:  # a stored name or value ONNX refuses
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CLIError(f"cannot export {args.model}: the graph is not valid ONNX: {first}") from error
+        raise CLIError(
+            f"cannot export {args.model}: the graph is not valid ONNX: {first}"
+        ) from error
     atomic_write(args.output, onnx_model.SerializeToString())
     inputs = ", ".join(repr(i.name) for i in onnx_model.graph.input[:8])
     more = f" ... ({len(onnx_model.graph.input)} in all)" if len(onnx_model.graph.input) > 8 else ""

@@ -73,19 +73,20 @@ def _spellings(word: str) -> list[str]:
 
 
 def input_names(columns: list[str]) -> dict[str, str]:
-    """Each column's ONNX input name: the column's own name, unless it is an output's name or
-    starts like the network's internal names (then ``<column>_input``, made unique).
+    """Each column's ONNX input name: the column's own name, unless it is an output's name,
+    starts like the network's internal names, or is empty (ONNX has no empty input name;
+    a Parquet file may have such a column): then ``<column>_input``, made unique.
 
     Examples
     --------
-    >>> input_names(["age", "label", "network/x"])
-    {'age': 'age', 'label': 'label_input', 'network/x': 'network/x_input'}
+    >>> input_names(["age", "label", "network/x", ""])
+    {'age': 'age', 'label': 'label_input', 'network/x': 'network/x_input', '': '_input'}
     """
     taken = set(columns) | set(OUTPUT_NAMES)
     names = {}
     for column in columns:
         name = column
-        if column in OUTPUT_NAMES or column.startswith(NETWORK_PREFIX):
+        if column in OUTPUT_NAMES or column.startswith(NETWORK_PREFIX) or not column:
             name = f"{column}_input"
             while name in taken:
                 name += "_"
