@@ -233,3 +233,17 @@ def test_an_empty_column_name_becomes_an_input_named_input(run, tmp_path, capsys
     assert main(["export", "--model", str(folder), "--output", str(model_file)]) == 0
     session = ort.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
     assert "_input" in {i.name for i in session.get_inputs()}
+
+
+@pytest.mark.parametrize(
+    ("input_name", "output_name"),
+    [("x", "x"), ("", "y"), ("x", ""), ("MatMul_1", "output"), ("input", "weight_0")],
+)
+def test_library_export_names_a_bad_input_or_output_name(input_name, output_name):
+    # these gave onnx's ValidationError ("single static assignment") instead of an ExportError
+    from retroprop import nn
+    from retroprop.onnx import ExportError, export
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    with pytest.raises(ExportError, match="name"):
+        export(model, input_name=input_name, output_name=output_name)
