@@ -247,3 +247,15 @@ def test_library_export_names_a_bad_input_or_output_name(input_name, output_name
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     with pytest.raises(ExportError, match="name"):
         export(model, input_name=input_name, output_name=output_name)
+
+
+def test_a_binary_model_that_is_not_a_sequential_is_named_not_a_type_error():
+    # the message itself indexed the model (model[-1]): a TypeError on a bare Linear
+    from retroprop import nn
+    from retroprop.cli.tabular import Preprocessing
+    from retroprop.cli.target import Target
+    from retroprop.onnx._tables import table_model
+
+    preprocessing = Preprocessing.fit(pd.DataFrame({"x": ["1", "2", "3"]}))
+    with pytest.raises(ValueError, match="ends in a Sigmoid; this one is Linear ending in Linear"):
+        table_model(nn.Linear(1, 1), preprocessing, Target("y", "binary", ["a", "b"]))
