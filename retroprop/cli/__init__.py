@@ -14,8 +14,11 @@ retroprop 0.1.0
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from retroprop.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError, report
 
@@ -65,8 +68,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``) and return its exit code.
 
     Every failure the user can fix is one line on stderr and exit code 2, never a traceback;
-    Ctrl-C at any moment (start-up included) is exit code 130.
+    Ctrl-C at any moment (start-up included) is exit code 130. Output whose reader went away
+    (``retroprop train ... | head``) is dropped and the command goes on: the run is saved.
     """
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PipeSafe(out), _PipeSafe(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+class _PipeSafe:
+    """A text stream that, once its reader has gone (BrokenPipeError), drops what is written
+    and points the descriptor at /dev/null, so neither this command nor Python's flush at
+    exit fails on it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream, self._broken = stream, False
+
+    def _gone(self) -> None:
+        self._broken = True
+        with contextlib.suppress(Exception):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+
+    def write(self, text: str) -> int:
+        if not self._broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         return _dispatch(argv)
     except CLIError as error:

@@ -59,12 +59,12 @@ def _check_weights(model: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``export`` command."""
     from retroprop.cli.files import atomic_write
-    from retroprop.cli.model_dir import open_model
+    from retroprop.cli.model_dir import open_model, stored_threshold
     from retroprop.cli.predict import check_output
 
     if args.output == "-":
         raise CLIError("--output -: an ONNX file is binary; give a file name, e.g. model.onnx")
-    check_output(args.output)
+    check_output(args.output, model_dir=args.model)
     saved = open_model(args.model)
     if saved.preprocessing is None:
         raise CLIError(
@@ -77,12 +77,18 @@ def run(args: argparse.Namespace) -> int:
 
     from retroprop.onnx._tables import table_model
 
-    threshold = float((saved.metadata.get("options") or {}).get("threshold") or 0.5)
+    threshold = stored_threshold(saved.metadata)
     try:
         onnx_model = table_model(saved.model, saved.preprocessing, saved.target, threshold)
     except ValueError as error:  # a module or a layout the export does not support
         raise CLIError(f"cannot export {args.model}: {error}") from error
-    onnx.checker.check_model(onnx_model, full_check=True)
+    try:
+        onnx.checker.check_model(onnx_model, full_check=True)
+    except onnx.checker.ValidationError as error:  # a stored name or value ONNX refuses
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CLIError(
+            f"cannot export {args.model}: the graph is not valid ONNX: {first}"
+        ) from error
     atomic_write(args.output, onnx_model.SerializeToString())
     inputs = ", ".join(repr(i.name) for i in onnx_model.graph.input[:8])
     more = f" ... ({len(onnx_model.graph.input)} in all)" if len(onnx_model.graph.input) > 8 else ""

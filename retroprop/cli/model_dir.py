@@ -14,7 +14,7 @@ from retroprop.cli.errors import CLIError
 from retroprop.cli.tabular import Preprocessing
 from retroprop.cli.target import Target
 
-__all__ = ["SavedRun", "open_model"]
+__all__ = ["SavedRun", "open_model", "stored_threshold"]
 
 
 @dataclass
@@ -66,14 +66,107 @@ def open_model(path: str, *, max_bytes: int | None = None) -> SavedRun:
     preprocessing = target = None
     if "preprocessing" in metadata and "target" in metadata:
         try:
+            _check_lists(metadata["preprocessing"])
             preprocessing = Preprocessing.from_json(metadata["preprocessing"])
             target = Target.from_json(metadata["target"])
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
             raise CLIError(
                 f"{path}/config.json has an unreadable preprocessing: {error}"
             ) from error
+        _check_stored(path, preprocessing, target, metadata)
         _check_widths(path, model, preprocessing, target)
     return SavedRun(Path(path), model, metadata, preprocessing, target)
+
+
+def stored_threshold(metadata: dict[str, Any]) -> float:
+    """The binary decision threshold saved by ``--threshold`` (0.5 when none was given).
+
+    Examples
+    --------
+    >>> stored_threshold({"options": {"threshold": 0.3}}), stored_threshold({})
+    (0.3, 0.5)
+    """
+    options = metadata.get("options") or {}
+    threshold = options.get("threshold") if isinstance(options, dict) else None
+    return 0.5 if threshold is None else float(threshold)
+
+
+def _check_lists(data: Any) -> None:
+    """Raise TypeError when a stored list is not one (``"abc"`` would read as three items)."""
+    for key in ("numeric", "categorical", "ranges"):
+        for name, values in (data.get(key) or {}).items():
+            if not isinstance(values, list):
+                raise TypeError(f"{key} of column {name!r} is {values!r}, not a list")
+
+
+def _check_stored(
+    path: str, preprocessing: Preprocessing, target: Target, metadata: dict[str, Any]
+) -> None:
+    """What ``predict`` and ``export`` compute with is usable: an edited config.json whose
+    manifest was rehashed gets one line naming what is wrong, not a traceback or a model
+    that predicts NaN (a zero scale, a reversed range, a category listed twice...)."""
+    problem = _preprocessing_problem(preprocessing) or _options_problem(metadata, target)
+    if problem:
+        raise CLIError(
+            f"{path}/config.json has an unusable preprocessing: {problem}",
+            hint="it was edited or damaged; train the model again",
+        )
+
+
+def _preprocessing_problem(prep: Preprocessing) -> str | None:
+    """The first thing wrong in ``prep``, or None."""
+    if len(set(prep.columns)) != len(prep.columns):
+        return "a column is listed twice"
+    schema = {c.name: c.kind for c in prep.schema.columns} if prep.schema else None
+    for column in prep.columns:
+        if schema is not None and column not in schema:
+            return f"column {column!r} has no kind in the schema"
+        numeric = column in prep.numeric if schema is None else schema[column] == "numeric"
+        if numeric:
+            problem = _numeric_problem(prep, column)
+            if problem:
+                return f"numeric column {column!r}: {problem}"
+            continue
+        categories = prep.categorical.get(column)
+        if not categories or len(set(categories)) != len(categories):
+            return f"column {column!r} has no list of distinct categories"
+    return None
+
+
+def _numeric_problem(prep: Preprocessing, column: str) -> str | None:
+    stored = prep.numeric.get(column)
+    if stored is None or len(stored) != 2:
+        return "no mean and scale"
+    mean, scale = stored
+    if not (np.isfinite(mean) and np.isfinite(scale) and scale > 0):
+        return f"mean {mean} and scale {scale} (a finite mean and a positive scale)"
+    if len(prep.ranges.get(column, (mean, mean))) != 2:
+        return f"range {prep.ranges[column]} (two numbers)"
+    low, high = prep.ranges.get(column, (mean, mean))
+    median = prep.medians.get(column, mean)
+    bounds = np.array([low, high, median], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        scaled = (bounds - mean) / scale
+    if not np.isfinite(bounds).all() or low > high:
+        return f"range [{low}, {high}] and median {median} (finite, low <= high)"
+    if not (np.abs(scaled) < np.finfo(np.float32).max).all():
+        return f"range [{low}, {high}] overflows once scaled by mean {mean} and scale {scale}"
+    return None
+
+
+def _options_problem(metadata: dict[str, Any], target: Target) -> str | None:
+    options = metadata.get("options")
+    if options is not None and not isinstance(options, dict):
+        return f"its options are {type(options).__name__}, not a mapping"
+    try:
+        threshold = stored_threshold(metadata)
+    except (TypeError, ValueError):
+        return f"threshold {metadata['options']['threshold']!r} is not a number"
+    if not 0.0 < threshold < 1.0:
+        return f"threshold {threshold} is not a probability in (0, 1)"
+    if target.classification and len(set(target.classes or [])) != len(target.classes or []):
+        return f"the classes of {target.name!r} repeat a name: {target.classes}"
+    return None
 
 
 def _check_widths(path: str, model: Any, preprocessing: Preprocessing, target: Target) -> None:

@@ -91,9 +91,11 @@ def _report_scores(
         write_json(f"{output}.metrics.json", json_safe({"rows": rows, "metrics": scores}))
 
 
-def check_output(output: str) -> None:
+def check_output(output: str, model_dir: str | None = None) -> None:
     """Refuse a ``--output`` that cannot be written, before any work: a folder, a missing or
-    read-only folder, a read-only file.
+    read-only folder, a read-only file, what is not a regular file (a device such as
+    ``/dev/full``, a pipe: the atomic rename would replace it), a file inside ``model_dir``
+    (it would break the model folder's manifest, or overwrite its config).
 
     Raises
     ------
@@ -115,6 +117,15 @@ def check_output(output: str) -> None:
         raise CLIError(f"--output {output}: cannot write into {parent} (permission denied)")
     if path.exists() and not os.access(path, os.W_OK):
         raise CLIError(f"--output {output}: the file is read-only")
+    if path.exists() and not path.is_file():
+        raise CLIError(
+            f"--output {output}: not a regular file (a device or a pipe); give a file name",
+            hint="to write predictions to the terminal, use --output -",
+        )
+    if model_dir is not None and Path(model_dir).resolve() in path.resolve().parents:
+        raise CLIError(
+            f"--output {output} is inside the model folder {model_dir}; write it elsewhere"
+        )
 
 
 def finite_predictions(model: Any, X: np.ndarray, target: Any, source: str) -> np.ndarray:
@@ -191,10 +202,10 @@ def _warn_about_values(prep: Any, parsed: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``predict`` command."""
     from retroprop.cli.files import atomic_write, check_not_compressed
-    from retroprop.cli.model_dir import open_model
+    from retroprop.cli.model_dir import open_model, stored_threshold
     from retroprop.cli.tabular import read_table
 
-    check_output(args.output)
+    check_output(args.output, model_dir=args.model)
     saved = open_model(args.model)
     if saved.preprocessing is None:
         raise CLIError(
@@ -216,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     parsed = prep.parse(frame, source)  # by the saved schema; names absent columns first
     X = prep.encode(parsed, source=source)
     _warn_about_values(prep, parsed)
-    threshold = float((saved.metadata.get("options") or {}).get("threshold") or 0.5)
+    threshold = stored_threshold(saved.metadata)
     values = finite_predictions(saved.model, X, target, source)
     output = predictions_frame(values, target, threshold)
     _report_scores(saved.model, X, frame, target, threshold, args.output)

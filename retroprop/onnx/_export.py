@@ -10,6 +10,7 @@ import numpy.typing as npt
 import onnx
 from onnx import helper
 
+from retroprop.io import atomic_write
 from retroprop.nn import BatchNorm1d, Flatten, Linear, Module
 from retroprop.nn.inference import predict
 from retroprop.onnx._graph import DEFAULT_OPSET, ExportError, GraphBuilder
@@ -63,7 +64,10 @@ def export(
     ------
     ExportError
         (a ValueError) For a module without a converter (named, with its place in the model),
-        an input shape that cannot be inferred, or an unsupported dtype or opset.
+        an input shape that cannot be inferred, an unsupported dtype or opset, or an input or
+        output name that is empty, the same for both, or an internal value's.
+    retroprop.io.SaveError
+        (an OSError) ``path`` cannot be written; a previous file there is left whole.
 
     Examples
     --------
@@ -81,6 +85,7 @@ def export(
     output_shape = _output_shape(model, example_shape)
     builder = GraphBuilder(dtype, opset=opset_version, rank=1 + len(example_shape))
     output = convert_module(model, input_name, builder)
+    _check_names(builder, output, input_name, output_name)
     nodes = _named_output(builder, output, input_name, output_name)
     graph = helper.make_graph(
         nodes,
@@ -98,9 +103,28 @@ def export(
         doc_string=f"{type(model).__name__} exported by retroprop.onnx.export",
     )
     onnx.checker.check_model(proto, full_check=True)
-    if path is not None:
-        onnx.save(proto, os.fspath(path))
+    if path is not None:  # through a temporary file: a kill never leaves half a file
+        atomic_write(os.fspath(path), proto.SerializeToString())
     return proto
+
+
+def _check_names(builder: GraphBuilder, output: str, input_name: str, output_name: str) -> None:
+    """The graph's input and output names are non-empty, distinct, and no internal value's."""
+    if not (isinstance(input_name, str) and isinstance(output_name, str)):
+        raise ExportError("export: input_name and output_name must be strings")
+    if not input_name or not output_name or input_name == output_name:
+        raise ExportError(
+            f"export: input_name {input_name!r} and output_name {output_name!r} must be "
+            "non-empty and different"
+        )
+    internal = {i.name for i in builder.initializers}
+    internal |= {name for node in builder.nodes for name in node.output if name != output}
+    taken = [name for name in (input_name, output_name) if name in internal]
+    if taken:
+        raise ExportError(
+            f"export: the name {taken[0]!r} is one of the graph's internal values; "
+            "choose another input_name / output_name"
+        )
 
 
 def _named_output(builder: GraphBuilder, output: str, input_name: str, output_name: str) -> list:

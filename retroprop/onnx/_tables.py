@@ -73,19 +73,20 @@ def _spellings(word: str) -> list[str]:
 
 
 def input_names(columns: list[str]) -> dict[str, str]:
-    """Each column's ONNX input name: the column's own name, unless it is an output's name or
-    starts like the network's internal names (then ``<column>_input``, made unique).
+    """Each column's ONNX input name: the column's own name, unless it is an output's name,
+    starts like the network's internal names, or is empty (ONNX has no empty input name;
+    a Parquet file may have such a column): then ``<column>_input``, made unique.
 
     Examples
     --------
-    >>> input_names(["age", "label", "network/x"])
-    {'age': 'age', 'label': 'label_input', 'network/x': 'network/x_input'}
+    >>> input_names(["age", "label", "network/x", ""])
+    {'age': 'age', 'label': 'label_input', 'network/x': 'network/x_input', '': '_input'}
     """
     taken = set(columns) | set(OUTPUT_NAMES)
     names = {}
     for column in columns:
         name = column
-        if column in OUTPUT_NAMES or column.startswith(NETWORK_PREFIX):
+        if column in OUTPUT_NAMES or column.startswith(NETWORK_PREFIX) or not column:
             name = f"{column}_input"
             while name in taken:
                 name += "_"
@@ -104,7 +105,10 @@ class _Graph:
     shared: dict[str, str] = field(default_factory=dict)
 
     def fresh(self, base: str) -> str:
-        """``base``, or ``base_2``, ``base_3``...: a name no value has yet."""
+        """``base``, or ``base_2``, ``base_3``...: a name no value has yet (and not one of the
+        network's: a base starting like them, from a column ``network/x``, gets a ``_``)."""
+        if base.startswith(NETWORK_PREFIX):
+            base = f"_{base}"
         name, k = base, 1
         while name in self.used or name.startswith(NETWORK_PREFIX):
             k += 1
@@ -155,21 +159,31 @@ def _numeric_features(graph: _Graph, name: str, column: str, prep: Any) -> list[
             imputed_value_floats=[prep.medians[column]],
             replaced_value_float=float("nan"),
         )
+    # float64 from here, as predict computes: Scaler's offset is a float32 attribute, and
+    # x - mean in float32 loses digits when the mean is large against the scale (a year)
+    filled = graph.add("Cast", [filled], f"{column}/float64", to=TensorProto.DOUBLE)
     if column in prep.ranges:
         low, high = prep.ranges[column]
         filled = graph.add(
             "Clip",
-            [filled, graph.constant(f"{column}/min", low), graph.constant(f"{column}/max", high)],
+            [
+                filled,
+                graph.constant(f"{column}/min", low, np.float64),
+                graph.constant(f"{column}/max", high, np.float64),
+            ],
             f"{column}/clipped",
         )
     mean, scale = prep.numeric[column]
+    centered = graph.add(
+        "Sub", [filled, graph.constant(f"{column}/mean", mean, np.float64)], f"{column}/centered"
+    )
     features = [
         graph.add(
             "Scaler",
-            [filled],
+            [centered],
             f"{column}/scaled",
             domain=ML_DOMAIN,
-            offset=[mean],
+            offset=[0.0],
             scale=[1.0 / scale],
         )
     ]
@@ -379,10 +393,11 @@ def _logits_network(model: Any, target: Any) -> Any:
         return model
     from retroprop import nn
 
-    if not isinstance(model, nn.Sequential) or not isinstance(model[-1], nn.Sigmoid):
+    last = model[-1] if isinstance(model, nn.Sequential) and len(model) else model
+    if not isinstance(last, nn.Sigmoid) or last is model:
         raise ValueError(
             f"a binary model from `retroprop train` ends in a Sigmoid; this one is "
-            f"{type(model).__name__} ending in {type(model[-1]).__name__ if len(model) else '?'}"
+            f"{type(model).__name__} ending in {type(last).__name__}"
         )
     return model[:-1]
 
