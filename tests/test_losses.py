@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -295,6 +295,7 @@ def test_bce_of_sigmoid_equals_bce_with_logits(shape, seed, reduction):
 
 @FAST
 @given(n=st.integers(1, 5), classes=st.integers(2, 5), seed=seeds)
+@example(n=1, classes=2, seed=3)  # loss ~1e-6: the unfused -log(softmax) is off by ~1 ulp of p
 def test_cross_entropy_equals_negative_log_softmax_picked(n, classes, seed):
     rng = np.random.default_rng(seed)
     z_np, labels = rng.standard_normal((n, classes)) * 3, rng.integers(0, classes, n)
@@ -309,8 +310,11 @@ def test_cross_entropy_equals_negative_log_softmax_picked(n, classes, seed):
     ]
     for loss in losses:
         loss.backward()
+    # softmax then log rounds p (<= 1) to an ulp of 1 first: the unfused routes carry an absolute
+    # error of a few eps, which is all of a loss near 0 (the fused one does not: -z_y + logsumexp)
+    atol = 4 * np.finfo(np.float64).eps
     for fused, unfused in ((0, 1), (0, 2), (3, 4)):
-        np.testing.assert_allclose(losses[fused].data, losses[unfused].data, rtol=1e-12)
+        np.testing.assert_allclose(losses[fused].data, losses[unfused].data, rtol=1e-12, atol=atol)
         np.testing.assert_allclose(z[fused].grad, z[unfused].grad, rtol=1e-10, atol=1e-14)
 
 
