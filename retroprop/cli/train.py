@@ -196,9 +196,14 @@ def _fit(config: TrainConfig, data: Any, model: Any) -> tuple[Any, str | None, A
         f"(lr {config.lr:g}), loss {loss}, seed {config.seed}"
     )
     diverged = None
+    fit = rp.fit
+    if getattr(data, "reader", None) is not None:  # partitioned data: epochs streamed
+        from retroprop.cli.stream_train import stream_fitter
+
+        fit = stream_fitter(data, config.class_weight)
     with lines_above(show_bar):
         try:
-            rp.fit(
+            fit(
                 trained,
                 data.X["train"],
                 data.y("train"),
