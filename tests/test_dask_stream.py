@@ -70,6 +70,21 @@ def test_streamed_run_writes_the_same_folder_as_a_normal_run(tmp_path, capsys):
     assert len(pd.read_csv(predictions)) == 100
 
 
+def test_early_stopping_stops_a_streamed_run_and_keeps_its_best_epoch(tmp_path):
+    frame = table(240, seed=6).assign(label=np.random.default_rng(0).choice(["a", "b"], 240))
+    parts = write_parts(frame, tmp_path / "noise", 3)  # labels are noise: validation worsens
+    out = tmp_path / "run"
+    main(["train", "--data", str(parts), *FLAGS, "--layers", "64", "--lr", "0.05",
+          "--epochs", "40", "--batch-size", "8", "--early-stopping", "2",
+          "--out", str(out)])  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["best_epoch"] < metrics["epochs_run"] < 40
+    assert "early stopping" in metrics["status"].lower()
+    best = pd.read_csv(out / "history.csv").set_index("epoch").loc[metrics["best_epoch"]]
+    saved = metrics["metrics"]["validation"]["loss"]  # the weights kept are the best epoch's
+    assert saved == pytest.approx(best["val_loss"], rel=1e-5)
+
+
 def test_one_partition_trains_as_a_normal_run(tmp_path):
     """Same seed, same rows, same order: identical weights.
 
