@@ -188,6 +188,10 @@ class StreamedData(PreparedData):
     def total_train_rows(self) -> int:
         return int(sum(self.train_rows))
 
+    def total_batches(self, batch_size: int | None) -> int:
+        """Steps in one epoch: each partition's rows in batches (None: one per partition)."""
+        return sum(-(-n // (batch_size or n)) for n in self.train_rows if n)
+
     def encoded_train(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """(X, y) of partition ``index``'s training rows, encoded as the model takes them."""
         features, target, _ = self.reader.read(index).take("train")

@@ -65,8 +65,8 @@ class StreamingTrainer(Trainer):
         sizes = self.data.train_rows
         shuffle_parts = self.shuffle and len(sizes) > 1
         order = self.rng.permutation(len(sizes)) if shuffle_parts else np.arange(len(sizes))
-        batches = sum(-(-n // (self.requested_batch or n)) for n in sizes if n)
-        self._bar = EpochProgress(batches, epoch, self.verbose)
+        steps = self.data.total_batches(self.requested_batch)
+        self._bar = EpochProgress(steps, epoch, self.verbose)
         loss_sum, rows, batch, seen = 0.0, 0, 0, []
         for index in order:
             if not sizes[index]:

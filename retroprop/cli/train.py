@@ -164,6 +164,8 @@ def _callbacks(config: TrainConfig, data: Any, optimizer: Any) -> tuple[list[Any
     diagnostics = None
     if not config.no_diagnostics:
         batches = -(-len(data.X["train"]) // (config.batch or len(data.X["train"])))
+        if hasattr(data, "total_batches"):  # partitions streamed: X["train"] is a sample
+            batches = data.total_batches(config.batch)
         diagnostics = make_callback(config.epochs * batches)
     if diagnostics is not None:
         callbacks.append(diagnostics)
