@@ -210,7 +210,15 @@ def _check_classes(target: Target, labels: np.ndarray, args: Any) -> None:
 
 
 def prepare_data(args: Any) -> PreparedData:
-    """Load, parse by the inferred schema, check, split and encode the data the options name."""
+    """Load, parse by the inferred schema, check, split and encode the data the options name.
+
+    ``--data`` naming partitions (a glob or a folder) is read one partition at a time:
+    :func:`retroprop.cli.partitions.prepare_partitions`.
+    """
+    from retroprop.cli.partitions import is_partitioned, prepare_partitions
+
+    if not args.dataset and is_partitioned(args.data):
+        return prepare_partitions(args)
     raw, target_raw, source, description, file_name = _load(args)
     schema, features = _parse_features(args, raw, file_name)
     target_values = _parse_target(target_raw, file_name)

@@ -181,6 +181,8 @@ def _callbacks(config: TrainConfig, data: Any, optimizer: Any) -> tuple[list[Any
     diagnostics = None
     if not config.no_diagnostics:
         batches = -(-len(data.X["train"]) // (config.batch or len(data.X["train"])))
+        if hasattr(data, "total_batches"):  # partitions streamed: X["train"] is a sample
+            batches = data.total_batches(config.batch)
         diagnostics = make_callback(config.epochs * batches)
     if diagnostics is not None:
         callbacks.append(diagnostics)
@@ -213,9 +215,14 @@ def _fit(config: TrainConfig, data: Any, model: Any) -> tuple[Any, str | None, A
         f"(lr {config.lr:g}), loss {loss}, seed {config.seed}"
     )
     diverged = None
+    fit = rp.fit
+    if getattr(data, "reader", None) is not None:  # partitioned data: epochs streamed
+        from retroprop.cli.stream_train import stream_fitter
+
+        fit = stream_fitter(data, config.class_weight)
     with lines_above(show_bar):
         try:
-            rp.fit(
+            fit(
                 trained,
                 data.X["train"],
                 data.y("train"),
