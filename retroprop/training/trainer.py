@@ -23,7 +23,7 @@ import numpy as np
 from retroprop.random import default_generator, using_generator
 from retroprop.tensor import Tensor
 from retroprop.training.callbacks import Callback, LRScheduler
-from retroprop.training.captured import CapturedStep
+from retroprop.training.captured import CapturedStep, fused_update
 from retroprop.training.data import Dataset
 from retroprop.training.evaluation import evaluate, format_line, metric_logs, per_example_loss
 from retroprop.training.guard import DivergenceError, arrays_finite, describe_divergence
@@ -277,12 +277,18 @@ class Trainer:
         if value != value or value in (float("inf"), float("-inf")):
             self._diverged("the loss", value, batch, xb)
         self.optimizer.zero_grad()
-        captured.backward(xb, grad)
-        self._update(batch, value)
+        update = (
+            None
+            if self.clip_grad_norm is not None
+            else fused_update(self.optimizer, self.parameters)
+        )
+        captured.backward(xb, grad, update)
+        self._update(batch, value, stepped=update is not None)
         return value, Tensor._from_op(logits, None)
 
-    def _update(self, batch: int, value: float) -> None:
-        """Clip, update, and tell the progress bar and the callbacks: the end of a step.
+    def _update(self, batch: int, value: float, stepped: bool = False) -> None:
+        """Clip, update (unless ``stepped``: done in the backward), and tell the progress bar
+        and the callbacks: the end of a step.
 
         A non-finite gradient is not looked for here (that would read every gradient once
         more per batch): it makes the weights non-finite, which the next batch's output (or
@@ -292,7 +298,8 @@ class Trainer:
             from retroprop.optim import clip_grad_norm_
 
             clip_grad_norm_(self.parameters, self.clip_grad_norm)
-        self.optimizer.step()
+        if not stepped:
+            self.optimizer.step()
         if self._previous_loss is None:
             self._previous_loss = value
         if self._bar is not None:
