@@ -229,3 +229,21 @@ def test_clipping_keeps_the_update_after_the_backward_with_the_same_bits():
         _trainer(model, capture, clip_grad_norm=0.01).run()
         runs.append([p.data.copy() for p in model.parameters()])
     assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True))
+
+
+@pytest.mark.parametrize("n", [1, 300, 70_000])
+def test_the_epochs_order_is_rngs_permutation_in_a_small_integer_type(n):
+    trainer = _trainer(_model(), True, rng=np.random.default_rng(5))
+    order = trainer._permutation(n)
+    expected_rng = np.random.default_rng(5)
+    assert np.array_equal(order, expected_rng.permutation(n))
+    assert trainer.rng.random() == expected_rng.random()  # the same draws were taken
+    assert order.dtype.itemsize == (1 if n <= 256 else 2 if n <= 65_536 else 4)
+
+
+def test_int64_labels_are_not_copied_by_the_check():
+    X, y = _data()
+    data = check_data(_model(), resolve_loss("cross_entropy"), X, y, None)
+    assert np.shares_memory(data.y, y)
+    data = check_data(_model(), resolve_loss("cross_entropy"), X, y.astype(np.int32), None)
+    assert data.y.dtype == np.int64
