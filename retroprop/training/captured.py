@@ -5,9 +5,9 @@ batch builds the same graph: only the values change. :class:`CapturedStep` does 
 of that graph directly, without building it: the forward products into reused buffers, the loss
 by the loss op's own ``forward`` and ``backward``, then the course's backward pass layer by layer
 (dJ/dW = a^T @ delta straight into ``W.grad``, dJ/db = the sum of delta over the batch,
-delta @ W^T passed back through the activation's derivative). The optimiser then updates the
-weights from their ``.grad`` as usual, so every optimiser, scheduler and callback works
-unchanged.
+delta @ W^T passed back through the activation's derivative). The optimiser updates the
+weights from their ``.grad`` by its own rule, each layer's as soon as the backward is done with
+them (:func:`fused_update`), so every optimiser, scheduler and callback works unchanged.
 
 Each array call is the one the plain step makes (``MatMul``, ``Add``, ``ReLU``, the loss op and
 the engine's sum of a broadcast gradient), in the same order, so the two paths give the same
