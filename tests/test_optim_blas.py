@@ -1,11 +1,12 @@
-"""``axpy``: y += alpha * x in place, by BLAS where it can, by NumPy elsewhere; same values."""
+"""``axpy`` (y += alpha * x) and ``axpby`` (y = alpha * x + beta * y) in place, by BLAS where
+it can, by NumPy elsewhere; same values."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from retroprop.optim._blas import _SMALL, axpy, blas_axpy
+from retroprop.optim._blas import _SMALL, axpby, axpy, blas_axpby, blas_axpy
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -39,3 +40,22 @@ def test_the_blas_kernel_is_found_in_numpys_openblas_wheel():
         pytest.skip("NumPy is not built with OpenBLAS here")
     assert blas_axpy(np.dtype(np.float32)) is not None
     assert blas_axpy(np.dtype(np.float64)) is not None
+    assert blas_axpby(np.dtype(np.float32)) is not None
+    assert blas_axpby(np.dtype(np.float64)) is not None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [3, 3 * _SMALL + 1])
+def test_axpby_is_a_running_average_update_in_place(dtype, size):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(size).astype(dtype)
+    y = rng.standard_normal(size).astype(dtype)
+    expected = dtype(0.9) * y + dtype(0.1) * x
+    target = y
+    axpby(0.1, x, 0.9, y)
+    assert y is target and y.dtype == dtype
+    ulps = 4 * np.finfo(dtype).eps * (np.abs(y) * 0.9 + np.abs(x) * 0.1 + 1e-30)
+    assert (np.abs(y - expected) <= ulps).all()
+    column = np.zeros((size, 2), dtype=dtype)[:, 0]  # a view: NumPy's two passes
+    axpby(2.0, np.ones(size, dtype=dtype), 0.5, column)
+    assert (column == 2).all()

@@ -172,3 +172,78 @@ def test_arrays_finite_sees_nan_inf_and_an_overflowing_sum():
     assert arrays_finite([np.zeros(3), big])
     assert not arrays_finite([np.zeros(3), np.array([1.0, np.nan])])
     assert not arrays_finite([np.array([np.inf, -np.inf])])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_captured_loss_gives_the_bits_of_the_cross_entropy_op(dtype):
+    from retroprop.ops.loss import CrossEntropy
+
+    model = _model()
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
+    step = CapturedStep.capture(
+        model, resolve_loss("cross_entropy"), list(model.parameters()), None, 64
+    )
+    rng = np.random.default_rng(4)
+    for rows in (64, 37):  # a full batch and a short last one
+        logits = (rng.normal(size=(rows, 4)) * 30).astype(dtype)
+        target = rng.integers(0, 4, size=rows)
+        value, grad = step.loss(logits.copy(), target)
+        ctx = object.__new__(CrossEntropy)
+        ctx.needs_input_grad = (True, False, False)
+        expected = CrossEntropy.forward(ctx, logits, target, None, reduction="mean")
+        expected_grad = CrossEntropy.backward(ctx, np.ones((), dtype=dtype))[0]
+        assert value == float(expected)
+        assert grad.dtype == dtype and np.array_equal(grad, expected_grad)
+
+
+class _OwnStep(optim.SGD):
+    calls = 0
+
+    def step(self, closure=None):
+        type(self).calls += 1
+        return super().step(closure)
+
+
+def test_the_update_is_fused_into_the_backward_only_for_the_shared_step():
+    from retroprop.training.captured import fused_update
+
+    model = _model()
+    params = list(model.parameters())
+    assert fused_update(optim.SGD(params, lr=0.1), params) is not None
+    assert fused_update(optim.Adam(params), params) is not None
+    assert fused_update(_OwnStep(params, lr=0.1), params) is None
+    assert fused_update(optim.SGD(params[:2], lr=0.1), params) is None  # not every parameter
+    trainer = _trainer(model, True, epochs=1)
+    trainer.optimizer = _OwnStep(params, lr=0.05)
+    before = [p.data.copy() for p in params]
+    trainer.run()
+    assert _OwnStep.calls == 5  # its own step ran once per batch, after the backward
+    assert not any(np.array_equal(a, p.data) for a, p in zip(before, params, strict=True))
+
+
+def test_clipping_keeps_the_update_after_the_backward_with_the_same_bits():
+    runs = []
+    for capture in (True, False):
+        model = _model()
+        _trainer(model, capture, clip_grad_norm=0.01).run()
+        runs.append([p.data.copy() for p in model.parameters()])
+    assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True))
+
+
+@pytest.mark.parametrize("n", [1, 300, 70_000])
+def test_the_epochs_order_is_rngs_permutation_in_a_small_integer_type(n):
+    trainer = _trainer(_model(), True, rng=np.random.default_rng(5))
+    order = trainer._permutation(n)
+    expected_rng = np.random.default_rng(5)
+    assert np.array_equal(order, expected_rng.permutation(n))
+    assert trainer.rng.random() == expected_rng.random()  # the same draws were taken
+    assert order.dtype.itemsize == (1 if n <= 256 else 2 if n <= 65_536 else 4)
+
+
+def test_int64_labels_are_not_copied_by_the_check():
+    X, y = _data()
+    data = check_data(_model(), resolve_loss("cross_entropy"), X, y, None)
+    assert np.shares_memory(data.y, y)
+    data = check_data(_model(), resolve_loss("cross_entropy"), X, y.astype(np.int32), None)
+    assert data.y.dtype == np.int64

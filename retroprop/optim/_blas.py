@@ -1,8 +1,10 @@
-"""``axpy``: y += alpha * x in one pass, by the BLAS NumPy already loaded, or by NumPy.
+"""``axpy``: y += alpha * x, and ``axpby``: y = alpha * x + beta * y, in one pass, by the BLAS
+NumPy already loaded, or by NumPy.
 
 An update ``p -= lr * g`` written with NumPy reads g, writes a temporary, reads it and p, and
 writes p; BLAS ``axpy`` reads g and p once and writes p, with no temporary. NumPy's wheels ship
-OpenBLAS (``scipy-openblas``) and load it on import; its ``cblas_?axpy`` is found once with
+OpenBLAS (``scipy-openblas``) and load it on import; its ``cblas_?axpy`` (and OpenBLAS's
+``cblas_?axpby``, a running average's update in one pass) is found once with
 ``ctypes`` (no import of SciPy, which would cost more than an epoch of a small model). Where it
 is not there (another build of NumPy, another platform), the NumPy form is used.
 
@@ -21,13 +23,42 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpy", "blas_axpy"]
+__all__ = ["axpby", "axpy", "blas_axpby", "blas_axpy"]
 
-_Kernel = Callable[[Any, Any, Any, Any, Any, Any], None]
+_Kernel = Callable[..., None]
 
 
-def _find_kernels() -> dict[np.dtype, _Kernel]:
-    """The ``cblas_saxpy``/``cblas_daxpy`` of the OpenBLAS inside NumPy's wheel, if any."""
+def _bind(
+    library: Any, prefix: str, suffix: str, integer: Any
+) -> dict[tuple[str, np.dtype], _Kernel]:
+    """The library's ?axpy and ?axpby under one naming, typed for ctypes: (n, alpha, x, incx,
+    [beta,] y, incy)."""
+    found = {}
+    for char, dtype, scalar in (
+        ("s", np.float32, ctypes.c_float),
+        ("d", np.float64, ctypes.c_double),
+    ):
+        for name in ("axpy", "axpby"):
+            kernel = getattr(library, f"{prefix}{char}{name}{suffix}", None)
+            if kernel is None:
+                continue
+            beta = [scalar] if name == "axpby" else []
+            kernel.restype = None
+            kernel.argtypes = [
+                integer,
+                scalar,
+                ctypes.c_void_p,
+                integer,
+                *beta,
+                ctypes.c_void_p,
+                integer,
+            ]
+            found[name, np.dtype(dtype)] = kernel
+    return found
+
+
+def _find_kernels() -> dict[tuple[str, np.dtype], _Kernel]:
+    """The ``cblas_?axpy``/``cblas_?axpby`` of the OpenBLAS inside NumPy's wheel, if any."""
     root = os.path.dirname(os.path.dirname(np.__file__))
     candidates = glob.glob(os.path.join(root, "numpy.libs", "libscipy_openblas*"))
     candidates += glob.glob(os.path.join(os.path.dirname(np.__file__), ".dylibs", "*openblas*"))
@@ -36,35 +67,47 @@ def _find_kernels() -> dict[np.dtype, _Kernel]:
             library = ctypes.CDLL(path)
         except OSError:
             continue
-        for prefix, suffix, integer in (
-            ("scipy_cblas_", "64_", ctypes.c_int64),
-            ("scipy_cblas_", "", ctypes.c_int),
-        ):
-            try:
-                single = getattr(library, f"{prefix}saxpy{suffix}")
-                double = getattr(library, f"{prefix}daxpy{suffix}")
-            except AttributeError:
-                continue
-            single.restype = double.restype = None
-            single.argtypes = [integer, ctypes.c_float, ctypes.c_void_p, integer]
-            single.argtypes += [ctypes.c_void_p, integer]
-            double.argtypes = [integer, ctypes.c_double, ctypes.c_void_p, integer]
-            double.argtypes += [ctypes.c_void_p, integer]
-            return {np.dtype(np.float32): single, np.dtype(np.float64): double}
+        for suffix, integer in (("64_", ctypes.c_int64), ("", ctypes.c_int)):
+            found = _bind(library, "scipy_cblas_", suffix, integer)
+            if ("axpy", np.dtype(np.float32)) in found:
+                return found
     return {}
 
 
-_KERNELS: dict[np.dtype, _Kernel] | None = None
+_KERNELS: dict[tuple[str, np.dtype], _Kernel] | None = None
 # Below this many values the call through ctypes costs more than NumPy's two passes (a bias).
 _SMALL = 4096
 
 
-def blas_axpy(dtype: np.dtype) -> _Kernel | None:
-    """The BLAS axpy kernel for ``dtype`` (float32 or float64), or None without one."""
+def _kernel(name: str, dtype: np.dtype) -> _Kernel | None:
     global _KERNELS
     if _KERNELS is None:
         _KERNELS = _find_kernels()
-    return _KERNELS.get(dtype)
+    return _KERNELS.get((name, dtype))
+
+
+def blas_axpy(dtype: np.dtype) -> _Kernel | None:
+    """The BLAS axpy kernel for ``dtype`` (float32 or float64), or None without one."""
+    return _kernel("axpy", dtype)
+
+
+def blas_axpby(dtype: np.dtype) -> _Kernel | None:
+    """The BLAS axpby kernel for ``dtype`` (float32 or float64), or None without one."""
+    return _kernel("axpby", dtype)
+
+
+def _blas_ready(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether x and y are arrays BLAS may read and write directly (large, same layout)."""
+    return (
+        type(x) is np.ndarray
+        and type(y) is np.ndarray
+        and x.dtype == y.dtype
+        and y.size >= _SMALL
+        and x.shape == y.shape
+        and x.flags.c_contiguous
+        and y.flags.c_contiguous
+        and y.flags.writeable
+    )
 
 
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
@@ -83,14 +126,35 @@ def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     >>> y
     array([ 0., -1., -2.], dtype=float32)
     """
-    kernel = blas_axpy(y.dtype) if x.dtype == y.dtype and y.size >= _SMALL else None
-    if (
-        kernel is None
-        or type(x) is not np.ndarray
-        or type(y) is not np.ndarray
-        or x.shape != y.shape
-        or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)
-    ):
+    kernel = blas_axpy(y.dtype) if _blas_ready(x, y) else None
+    if kernel is None:
         y += alpha * x
         return
     kernel(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+
+
+def axpby(alpha: float, x: np.ndarray, beta: float, y: np.ndarray) -> None:
+    """y = alpha * x + beta * y, in place: a running average's update (Adam's moments).
+
+    BLAS ``axpby`` (OpenBLAS) for large contiguous float32/float64 arrays: one pass; else
+    NumPy, ``y *= beta`` then ``y += alpha * x``.
+
+    Parameters
+    ----------
+    alpha, beta : float
+    x, y : ndarray
+        Same shape; ``y`` is updated in place.
+
+    Examples
+    --------
+    >>> y = np.ones(3, dtype=np.float32)
+    >>> axpby(0.5, np.array([2.0, 4.0, 6.0], dtype=np.float32), 0.5, y)
+    >>> y
+    array([1.5, 2.5, 3.5], dtype=float32)
+    """
+    kernel = blas_axpby(y.dtype) if _blas_ready(x, y) else None
+    if kernel is None:
+        np.multiply(y, beta, out=y)
+        y += alpha * x
+        return
+    kernel(y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.optim._blas import axpy
+from retroprop.optim._blas import axpby, axpy
 from retroprop.optim.optimizer import (
     Optimizer,
     bias_correction,
@@ -115,21 +115,22 @@ class Adam(Optimizer, name="adam"):
         exp_avg = state_buffer(state, "exp_avg", param.data)
         exp_avg_sq = state_buffer(state, "exp_avg_sq", param.data)
 
+        # Seven passes over the parameter's values: each moment by one axpby (y = a x + b y),
+        # then PyTorch's p -= (lr / c1) m / (sqrt(v) / sqrt(c2) + eps) with sqrt(c2) moved
+        # into the step size: p -= (lr sqrt(c2) / c1) m / (sqrt(v) + eps sqrt(c2)).
         scratch = self._scratch(param.data)  # one work array for every parameter and step
-        np.multiply(exp_avg, beta1, out=exp_avg)
-        axpy(1.0 - beta1, g, exp_avg)
-        np.square(g, out=scratch)
-        np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-        axpy(1.0 - beta2, scratch, exp_avg_sq)
+        axpby(1.0 - beta1, g, beta1, exp_avg)
+        np.multiply(g, g, out=scratch)
+        axpby(1.0 - beta2, scratch, beta2, exp_avg_sq)
         second_moment = exp_avg_sq
         if group["amsgrad"]:
             second_moment = state_buffer(state, "max_exp_avg_sq", param.data)
             np.maximum(second_moment, exp_avg_sq, out=second_moment)
 
+        root_c2 = bias_correction(beta2, step) ** 0.5
         np.sqrt(second_moment, out=scratch)
-        scratch /= bias_correction(beta2, step) ** 0.5
-        scratch += eps
+        scratch += eps * root_c2
         np.divide(exp_avg, scratch, out=scratch)
         data = param.data
-        axpy(-lr / bias_correction(beta1, step), scratch, data)
+        axpy(-lr * root_c2 / bias_correction(beta1, step), scratch, data)
         param.data = data  # through the setter: the version counter sees the change

@@ -5,9 +5,9 @@ batch builds the same graph: only the values change. :class:`CapturedStep` does 
 of that graph directly, without building it: the forward products into reused buffers, the loss
 by the loss op's own ``forward`` and ``backward``, then the course's backward pass layer by layer
 (dJ/dW = a^T @ delta straight into ``W.grad``, dJ/db = the sum of delta over the batch,
-delta @ W^T passed back through the activation's derivative). The optimiser then updates the
-weights from their ``.grad`` as usual, so every optimiser, scheduler and callback works
-unchanged.
+delta @ W^T passed back through the activation's derivative). The optimiser updates the
+weights from their ``.grad`` by its own rule, each layer's as soon as the backward is done with
+them (:func:`fused_update`), so every optimiser, scheduler and callback works unchanged.
 
 Each array call is the one the plain step makes (``MatMul``, ``Add``, ``ReLU``, the loss op and
 the engine's sum of a broadcast gradient), in the same order, so the two paths give the same
@@ -22,6 +22,7 @@ The ``.grad`` arrays the captured step writes are reused from batch to batch (as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,8 +33,9 @@ from retroprop.nn.functional import cross_entropy
 from retroprop.nn.linear import Linear
 from retroprop.ops import activation as activation_ops
 from retroprop.ops.loss import CrossEntropy
+from retroprop.optim.optimizer import Optimizer
 
-__all__ = ["CapturedStep"]
+__all__ = ["CapturedStep", "fused_update"]
 
 # Activation modules whose forward is one Function on its input (ReLU is done in place).
 _ACTIVATIONS: dict[type, type | None] = {
@@ -46,11 +48,11 @@ _ACTIVATIONS: dict[type, type | None] = {
 class _Layer:
     """One Linear layer and the activation after it (None for the output layer)."""
 
-    __slots__ = ("linear", "activation", "z", "delta", "ctx")
+    __slots__ = ("linear", "activation", "z", "delta", "mask", "ctx")
 
     def __init__(self, linear: Linear, activation: Any) -> None:
         self.linear, self.activation = linear, activation
-        self.z = self.delta = self.ctx = None
+        self.z = self.delta = self.mask = self.ctx = None
 
 
 class CapturedStep:
@@ -78,6 +80,14 @@ class CapturedStep:
             width = layer.linear.out_features
             layer.z = np.empty((batch_size, width), dtype=dtype)
             layer.delta = np.empty((batch_size, width), dtype=dtype)
+            if type(layer.activation) is ReLU:  # its derivative's mask, z > 0
+                layer.mask = np.empty((batch_size, width), dtype=bool)
+        # The loss's buffers: log-softmax, the row maxima then log-sum-exps, the row numbers
+        # (the output layer's ``delta`` takes dJ/d(logits)).
+        classes = layers[-1].linear.out_features
+        self.log_probs = np.empty((batch_size, classes), dtype=dtype)
+        self.row_values = np.empty((batch_size, 1), dtype=dtype)
+        self.rows = np.arange(batch_size)
         self.grads = {id(p): np.empty_like(p.data) for p in parameters}
         self.seed = np.ones((), dtype=dtype)  # dJ/dJ, as Tensor.backward starts
 
@@ -154,15 +164,44 @@ class CapturedStep:
         return x
 
     def loss(self, logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
-        """The mean cross-entropy and dJ/d(logits), by the loss op's own forward and backward."""
-        ctx = object.__new__(CrossEntropy)
-        ctx.needs_input_grad = (True, False, False)
-        value = CrossEntropy.forward(ctx, logits, target, None, reduction="mean")
-        grad, _, _ = CrossEntropy.backward(ctx, self.seed)
+        """The mean cross-entropy and dJ/d(logits), into the loss's reused buffers.
+
+        The array calls of :class:`~retroprop.ops.loss.CrossEntropy` (``forward`` then
+        ``backward``, integer labels, no class weights, mean), in the same order, so the same
+        bits: log-softmax z - max - log(sum(exp(z - max))), the loss -mean(log_probs[i, y_i]),
+        the gradient (exp(log_probs) - onehot(y)) / n. Other targets and float16 (whose mean is
+        summed in float32) take the op itself.
+        """
+        if target.dtype.kind not in "iu" or logits.dtype.char == "e":
+            ctx = object.__new__(CrossEntropy)
+            ctx.needs_input_grad = (True, False, False)
+            value = CrossEntropy.forward(ctx, logits, target, None, reduction="mean")
+            grad, _, _ = CrossEntropy.backward(ctx, self.seed)
+            return float(value), grad
+        n = logits.shape[0]
+        rows, row_values = self.rows[:n], self.row_values[:n]
+        log_probs = np.subtract(
+            logits, logits.max(axis=1, out=row_values, keepdims=True), self.log_probs[:n]
+        )
+        grad = np.exp(log_probs, out=self.layers[-1].delta[:n])  # exp(z - max), scratch here
+        np.log(grad.sum(axis=1, out=row_values, keepdims=True), out=row_values)
+        log_probs -= row_values
+        picked = log_probs[rows, target]
+        value = np.negative(picked, out=picked).sum() / n
+        np.exp(log_probs, out=grad)  # softmax(z)
+        grad[rows, target] -= 1
+        grad *= self.seed / n
         return float(value), grad
 
-    def backward(self, x: np.ndarray, grad: np.ndarray) -> None:
-        """dJ/dW and dJ/db of every layer into their ``.grad``, from dJ/d(logits) ``grad``."""
+    def backward(
+        self, x: np.ndarray, grad: np.ndarray, update: Callable[[Any], None] | None = None
+    ) -> None:
+        """dJ/dW and dJ/db of every layer into their ``.grad``, from dJ/d(logits) ``grad``.
+
+        With ``update`` (see :func:`fused_update`), each layer's parameters are updated as soon
+        as the layer's backward no longer needs them, while they and their gradients are still
+        in cache.
+        """
         n = x.shape[0]
         grads = self.grads
         delta = grad
@@ -177,12 +216,41 @@ class CapturedStep:
             if bias is not None:  # the engine's sum of a broadcast gradient
                 bias.grad = delta.sum(axis=(0,), out=grads[id(bias)])
             weight.grad = np.matmul(inputs.T, delta, out=grads[id(weight)])
+            passed = (
+                None if below is None else np.matmul(delta, weight._data.T, out=below.delta[:n])
+            )
+            if update is not None:
+                update(weight)
+                if bias is not None:
+                    update(bias)
             if below is None:
                 break
-            passed = np.matmul(delta, weight._data.T, out=below.delta[:n])
             activation = below.activation
             if type(activation) is ReLU:
-                delta = np.multiply(passed, inputs > 0, out=passed)
+                mask = np.greater(inputs, 0, out=below.mask[:n])
+                delta = np.multiply(passed, mask, out=passed)
             else:
                 delta = type(below.ctx).backward(below.ctx, passed)
                 below.ctx = None
+
+
+def fused_update(optimizer: Any, parameters: list[Any]) -> Callable[[Any], None] | None:
+    """The optimiser's update of one parameter, to run inside the captured backward, or None.
+
+    ``optimizer.step()`` updates every parameter by the same rule, each from its own gradient
+    and state alone, so updating each as soon as its gradient is made gives the same bits
+    (PyTorch's "optimizer step fused into the backward pass"). None (update after the backward,
+    as usual) when the optimiser has its own ``step``, or does not update exactly
+    ``parameters``.
+    """
+    if not isinstance(optimizer, Optimizer) or type(optimizer).step is not Optimizer.step:
+        return None
+    groups = {id(p): group for group in optimizer.param_groups for p in group["params"]}
+    if len(groups) != len(parameters) or any(id(p) not in groups for p in parameters):
+        return None
+    state, rule = optimizer.state, optimizer._update
+
+    def update(param: Any) -> None:
+        rule(param, state[param], groups[id(param)])
+
+    return update

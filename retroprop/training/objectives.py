@@ -77,7 +77,7 @@ def _class_labels(y: np.ndarray, classes: int) -> np.ndarray:
         if not whole.all():
             rows = np.flatnonzero(~whole)[:10].tolist()
             raise ValueError(f"class labels must be integers; rows {rows} hold {y[rows].tolist()}")
-    labels = y.astype(np.int64)
+    labels = y.astype(np.int64, copy=False)  # labels already int64 are not copied
     bad = (labels < 0) | (labels >= classes)
     if bad.any():
         rows = np.flatnonzero(bad)[:10].tolist()

@@ -23,7 +23,7 @@ import numpy as np
 from retroprop.random import default_generator, using_generator
 from retroprop.tensor import Tensor
 from retroprop.training.callbacks import Callback, LRScheduler
-from retroprop.training.captured import CapturedStep
+from retroprop.training.captured import CapturedStep, fused_update
 from retroprop.training.data import Dataset
 from retroprop.training.evaluation import evaluate, format_line, metric_logs, per_example_loss
 from retroprop.training.guard import DivergenceError, arrays_finite, describe_divergence
@@ -218,7 +218,7 @@ class Trainer:
         n, size = len(self.train), self.batch_size
         # Shuffled rows are gathered batch by batch: a batch is small enough to stay in cache,
         # where a shuffled copy of the whole of X would not.
-        order = self.rng.permutation(n) if self.shuffle else None
+        order = self._permutation(n) if self.shuffle else None
         # The shuffled targets are kept whole only for the epoch's metrics.
         y_epoch = y if order is None or self.metric_functions else None
         if order is not None and self.metric_functions:
@@ -277,12 +277,18 @@ class Trainer:
         if value != value or value in (float("inf"), float("-inf")):
             self._diverged("the loss", value, batch, xb)
         self.optimizer.zero_grad()
-        captured.backward(xb, grad)
-        self._update(batch, value)
+        update = (
+            None
+            if self.clip_grad_norm is not None
+            else fused_update(self.optimizer, self.parameters)
+        )
+        captured.backward(xb, grad, update)
+        self._update(batch, value, stepped=update is not None)
         return value, Tensor._from_op(logits, None)
 
-    def _update(self, batch: int, value: float) -> None:
-        """Clip, update, and tell the progress bar and the callbacks: the end of a step.
+    def _update(self, batch: int, value: float, stepped: bool = False) -> None:
+        """Clip, update (unless ``stepped``: done in the backward), and tell the progress bar
+        and the callbacks: the end of a step.
 
         A non-finite gradient is not looked for here (that would read every gradient once
         more per batch): it makes the weights non-finite, which the next batch's output (or
@@ -292,7 +298,8 @@ class Trainer:
             from retroprop.optim import clip_grad_norm_
 
             clip_grad_norm_(self.parameters, self.clip_grad_norm)
-        self.optimizer.step()
+        if not stepped:
+            self.optimizer.step()
         if self._previous_loss is None:
             self._previous_loss = value
         if self._bar is not None:
@@ -345,6 +352,14 @@ class Trainer:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+    def _permutation(self, n: int) -> np.ndarray:
+        """``rng.permutation(n)`` (the same draws: the same order and generator state for a
+        seed) in the smallest integer type that holds a row number: 2 bytes a row instead of 8
+        for up to 65,536 rows."""
+        order = np.arange(n, dtype=np.min_scalar_type(max(n - 1, 0)))
+        self.rng.shuffle(order)
+        return order
 
     def _check_epoch_finite(self, logs: dict[str, float]) -> None:
         """A divergence when the epoch's training or validation loss, or its validation outputs,
