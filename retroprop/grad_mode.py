@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,10 +13,15 @@ __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _GradMode:
-    """Process-wide switch read by every op (one attribute lookup, no locking)."""
+class _GradModeState(threading.local):
+    """The switch read by every op, one per thread (as PyTorch's grad mode is thread-local): a
+    thread inside ``no_grad`` (say, validating) never stops another thread's graph (say, one
+    fit of a search run in threads by joblib). Each thread starts with grad mode on."""
 
     enabled: bool = True
+
+
+_GradMode = _GradModeState()
 
 
 def is_grad_enabled() -> bool:
