@@ -212,14 +212,7 @@ class Frame:
 
     def x(self, values: Sequence[float] | np.ndarray) -> np.ndarray:
         """Pixel columns of x values."""
-        array = np.asarray(values, dtype=np.float64)
-        low, high = self.x_range
-        if self.log_x:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                array = np.log10(np.where(array > 0, array, np.nan))
-            low, high = math.log10(low), math.log10(high)
-        scale = self.width / ((high - low) or 1.0)
-        return self.left + (array - low) * scale
+        return self.left + _pixels(values, self.x_range, self.log_x, self.width)
 
     def x_ticks(self) -> list[float]:
         """The x axis's tick values (every category's position on a categorical axis)."""
@@ -231,14 +224,7 @@ class Frame:
 
     def y(self, values: Sequence[float] | np.ndarray) -> np.ndarray:
         """Pixel rows of y values (up is larger)."""
-        array = np.asarray(values, dtype=np.float64)
-        low, high = self.y_range
-        if self.log_y:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                array = np.log10(np.where(array > 0, array, np.nan))
-            low, high = math.log10(low), math.log10(high)
-        scale = self.height / ((high - low) or 1.0)
-        return self.top + self.height - (array - low) * scale
+        return self.top + self.height - _pixels(values, self.y_range, self.log_y, self.height)
 
     def y_ticks(self) -> list[float]:
         """The y axis's tick values."""
@@ -291,6 +277,21 @@ class Frame:
         ticks = self.y_ticks()
         longest = max(text_width(tick_label(v, ticks, self.log_y), 11) for v in ticks)
         return longest + 36
+
+
+def _pixels(
+    values: Sequence[float] | np.ndarray, value_range: tuple[float, float], log: bool, span: float
+) -> np.ndarray:
+    """Pixels from the low end of an axis ``span`` pixels long (log10 scale when ``log``;
+    values <= 0 on a log axis are NaN)."""
+    array = np.asarray(values, dtype=np.float64)
+    low, high = value_range
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            array = np.log10(np.where(array > 0, array, np.nan))
+        low, high = math.log10(low), math.log10(high)
+    scale = span / ((high - low) or 1.0)
+    return (array - low) * scale
 
 
 def _log_ticks(low: float, high: float) -> list[float]:
