@@ -66,6 +66,27 @@ def build_network(
     )
 
 
+def config_network(config: Any, n_features: int, target: Target) -> Any:
+    """The network a train config describes, its weights drawn after ``manual_seed(config.seed)``.
+
+    ``config`` needs ``seed``, ``hidden``, ``activation``, ``init``, ``dropout`` and
+    ``batch_norm`` (a ``TrainConfig``, or a tune trial's settings): ``retroprop train`` and a
+    tune trial build the same network from the same settings.
+    """
+    import retroprop as rp
+
+    rp.manual_seed(config.seed)
+    return build_network(
+        n_features,
+        list(config.hidden),
+        target,
+        config.activation,
+        config.init,
+        config.dropout,
+        config.batch_norm,
+    )
+
+
 def training_view(model: Any, target: Target) -> tuple[Any, str]:
     """(the module ``fit`` trains, the loss it uses).
 

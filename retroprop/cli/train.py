@@ -365,21 +365,11 @@ def _check_memory(config: TrainConfig, data: Any) -> None:
 
 def _train(config: TrainConfig, data: Any) -> tuple[Any, Any, str | None, str, dict[str, Any]]:
     """Build and train the network; (model, RunResult, why it diverged, loss, settings)."""
-    import retroprop as rp
-    from retroprop.cli.network import build_network
+    from retroprop.cli.network import config_network
     from retroprop.cli.outputs import RunResult, evaluate_splits, results_table
     from retroprop.report.gradient_flow import summarise
 
-    rp.manual_seed(config.seed)
-    model = build_network(
-        data.n_features,
-        list(config.hidden),
-        data.target,
-        config.activation,
-        config.init,
-        config.dropout,
-        config.batch_norm,
-    )
+    model = config_network(config, data.n_features, data.target)
     history, diverged, diagnostics, loss = _fit(config, data, model)
     status, level, outcome = _status(history, diverged, config.epochs)
     started = time.perf_counter()

@@ -161,19 +161,10 @@ def _callbacks(config: Any, optimizer: Any) -> list[Any]:
 def _train(data: TrialData, config: Any) -> tuple[Any, Any]:
     """(the trained model, its History), as ``retroprop train`` trains it."""
     import retroprop as rp
-    from retroprop.cli.network import build_network, training_view
+    from retroprop.cli.network import config_network, training_view
     from retroprop.cli.train import make_optimizer
 
-    rp.manual_seed(config.seed)
-    model = build_network(
-        data.X_train.shape[1],
-        list(config.hidden),
-        data.target,
-        config.activation,
-        config.init,
-        config.dropout,
-        config.batch_norm,
-    )
+    model = config_network(config, data.X_train.shape[1], data.target)
     trained, loss = training_view(model, data.target)
     optimizer = make_optimizer(model, config)
     y_val = data.target.encode(data.y_val)
