@@ -67,3 +67,17 @@ def test_a_folder_saved_without_a_manifest_still_opens_with_a_warning(run, tmp_p
     assert main(["info", str(folder)]) == 0
     err = capsys.readouterr().err
     assert err.startswith("retroprop: warning: ") and "has no manifest.json" in err
+
+
+def test_predict_refuses_a_model_saved_without_preprocessing(tmp_path, capsys):
+    import retroprop as rp
+
+    plain = tmp_path / "plain"
+    rp.save(rp.nn.mlp([2, 3, 1]), plain)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b\n1,2\n")
+    capsys.readouterr()
+    assert main(["predict", "--model", str(plain), "--data", str(rows)]) == 2
+    err = capsys.readouterr().err
+    assert f"{plain} holds a model but no preprocessing" in err
+    assert "rp.load" in err

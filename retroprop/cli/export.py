@@ -59,19 +59,16 @@ def _check_weights(model: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``export`` command."""
     from retroprop.cli.files import atomic_write
-    from retroprop.cli.model_dir import open_model, stored_threshold
+    from retroprop.cli.model_dir import open_model, require_preprocessing, stored_threshold
     from retroprop.cli.predict import check_output
 
     if args.output == "-":
         raise CLIError("--output -: an ONNX file is binary; give a file name, e.g. model.onnx")
     check_output(args.output, model_dir=args.model)
     saved = open_model(args.model)
-    if saved.preprocessing is None:
-        raise CLIError(
-            f"{args.model} holds a model but no preprocessing: it was saved by rp.save, not "
-            "by `retroprop train`",
-            hint="export it in Python with retroprop.onnx on prepared arrays",
-        )
+    require_preprocessing(
+        saved, args.model, hint="export it in Python with retroprop.onnx on prepared arrays"
+    )
     _check_weights(saved.model)
     import onnx
 

@@ -14,7 +14,7 @@ from retroprop.cli.errors import CLIError
 from retroprop.cli.tabular import Preprocessing
 from retroprop.cli.target import Target
 
-__all__ = ["SavedRun", "open_model", "stored_threshold"]
+__all__ = ["SavedRun", "open_model", "require_preprocessing", "stored_threshold"]
 
 
 @dataclass
@@ -76,6 +76,22 @@ def open_model(path: str, *, max_bytes: int | None = None) -> SavedRun:
         _check_stored(path, preprocessing, target, metadata)
         _check_widths(path, model, preprocessing, target)
     return SavedRun(Path(path), model, metadata, preprocessing, target)
+
+
+def require_preprocessing(saved: SavedRun, model_dir: str, hint: str) -> None:
+    """Refuse a model saved without preprocessing (by ``rp.save``, not ``retroprop train``).
+
+    Raises
+    ------
+    CLIError
+        When ``saved.preprocessing`` is None; ``hint`` says what to do instead.
+    """
+    if saved.preprocessing is None:
+        raise CLIError(
+            f"{model_dir} holds a model but no preprocessing: it was saved by rp.save, not "
+            "by `retroprop train`",
+            hint=hint,
+        )
 
 
 def stored_threshold(metadata: dict[str, Any]) -> float:

@@ -202,17 +202,14 @@ def _warn_about_values(prep: Any, parsed: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``predict`` command."""
     from retroprop.cli.files import atomic_write, check_not_compressed
-    from retroprop.cli.model_dir import open_model, stored_threshold
+    from retroprop.cli.model_dir import open_model, require_preprocessing, stored_threshold
     from retroprop.cli.tabular import read_table
 
     check_output(args.output, model_dir=args.model)
     saved = open_model(args.model)
-    if saved.preprocessing is None:
-        raise CLIError(
-            f"{args.model} holds a model but no preprocessing: it was saved by rp.save, not "
-            "by `retroprop train`",
-            hint="load it in Python with rp.load and call it on prepared arrays",
-        )
+    require_preprocessing(
+        saved, args.model, hint="load it in Python with rp.load and call it on prepared arrays"
+    )
     prep, target = saved.preprocessing, saved.target
     check_not_compressed(args.data)  # as train does
     frame = read_table(args.data)
