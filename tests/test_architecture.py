@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "retroprop"
 
 # docs/architecture.md, "Layers": a file may import its own layer and those with a lower number.
 LAYERS: dict[int, tuple[str, ...]] = {
-    0: ("registry.py", "backend.py", "grad_mode.py", "random.py", "display/"),
+    0: ("registry.py", "backend.py", "_blas.py", "grad_mode.py", "random.py", "display/"),
     1: (
         "tensor.py",
         "function.py",

@@ -247,3 +247,119 @@ def test_int64_labels_are_not_copied_by_the_check():
     assert np.shares_memory(data.y, y)
     data = check_data(_model(), resolve_loss("cross_entropy"), X, y.astype(np.int32), None)
     assert data.y.dtype == np.int64
+
+
+# --- plain SGD updated inside the weight-gradient product ---
+
+
+class _LrToZero(Callback):
+    """Sets the learning rate to 0 after batch 2 (a callback that does not read ``.grad``)."""
+
+    reads_gradients = False
+
+    def on_batch_end(self, batch, logs):
+        if batch == 2:
+            self.trainer.optimizer.param_groups[0]["lr"] = 0.0
+            self.weights = [p.data.copy() for p in self.trainer.model.parameters()]
+
+
+def _sgd_run(capture, dtype=np.float32, callbacks=(), **sgd):
+    model = _model(bias=sgd.pop("bias", True))
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
+    trainer = _trainer(model, capture, callbacks=list(callbacks))
+    trainer.optimizer = optim.SGD(model.parameters(), **({"lr": 0.05} | sgd))
+    history = trainer.run()
+    return trainer, history, [p.data.copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "sgd",
+    [{}, {"weight_decay": 0.01}, {"maximize": True, "lr": 0.001}, {"bias": False}],
+    ids=["plain", "weight-decay", "maximize", "no-bias"],
+)
+def test_plain_sgd_inside_the_product_follows_the_plain_step(dtype, sgd):
+    fused, fused_history, fused_weights = _sgd_run(True, dtype, **dict(sgd))
+    assert fused._captured_plan[1] is not None  # the update went inside the product
+    assert all(p.grad is None for p in fused.model.parameters())  # no gradient was written
+    _, plain_history, plain_weights = _sgd_run(False, dtype, **dict(sgd))
+    # The same sums rounded in another order (W - lr * a^T delta in one product): close,
+    # not bit-identical, after 15 updates.
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(fused_history["loss"], plain_history["loss"], rtol=100 * eps)
+    for a, b in zip(fused_weights, plain_weights, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=1000 * eps, atol=1000 * eps * np.abs(b).max())
+
+
+def test_plain_sgd_inside_the_product_gives_the_same_bits_for_a_seed():
+    runs = [_sgd_run(True, weight_decay=0.01)[2] for _ in range(2)]
+    assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True))
+
+
+def test_a_callback_that_may_read_gradients_keeps_them_and_the_plain_steps_bits():
+    class Reads(Callback):  # reads_gradients is True unless a callback says otherwise
+        def on_batch_end(self, batch, logs):
+            assert all(p.grad is not None for p in self.trainer.model.parameters())
+
+    captured, _, captured_weights = _sgd_run(True, callbacks=[Reads()])
+    assert captured._captured_plan[1] is None
+    _, _, plain_weights = _sgd_run(False)
+    assert all(np.array_equal(a, b) for a, b in zip(captured_weights, plain_weights, strict=True))
+
+
+def test_a_learning_rate_changed_during_the_epoch_is_used_inside_the_product():
+    stop = _LrToZero()
+    trainer, _, weights = _sgd_run(True, callbacks=[stop])
+    assert trainer._captured_plan[1] is not None
+    for after, at_batch_2 in zip(weights, stop.weights, strict=True):
+        np.testing.assert_array_equal(after, at_batch_2)  # lr 0: not one weight moved since
+
+
+def test_momentum_clipping_or_a_subclass_keep_the_update_out_of_the_product():
+    from retroprop.training.captured import sgd_in_product
+
+    params = list(_model().parameters())
+    assert sgd_in_product(optim.SGD(params, lr=0.1), params) is not None
+    assert sgd_in_product(optim.SGD(params, lr=0.1, momentum=0.9), params) is None
+    assert sgd_in_product(_OwnStep(params, lr=0.1), params) is None
+    assert sgd_in_product(optim.Adam(params), params) is None
+    assert sgd_in_product(optim.SGD(params[:2], lr=0.1), params) is None
+    clipped, _, _ = _sgd_run(True)
+    clipped.clip_grad_norm, clipped._captured_key = 1.0, None
+    assert clipped._captured_update()[1] is None
+
+
+def test_without_a_blas_gemm_the_gradient_is_written_and_the_plain_bits_kept(monkeypatch):
+    monkeypatch.setattr("retroprop.training.captured.blas_gemm", lambda dtype: None)
+    trainer, _, captured_weights = _sgd_run(True)
+    assert trainer.captured.gemm is None
+    _, _, plain_weights = _sgd_run(False)
+    assert all(np.array_equal(a, b) for a, b in zip(captured_weights, plain_weights, strict=True))
+
+
+def test_an_update_inside_the_product_is_seen_by_a_graph_that_saved_the_weights():
+    model = _model()
+    X, y = _data()
+    loss = rp.nn.functional.cross_entropy(model(rp.tensor(X[:8])), y[:8])  # saves the weights
+    trainer = _trainer(model, True, epochs=1)
+    trainer.optimizer = optim.SGD(model.parameters(), lr=0.05)
+    trainer.run()
+    assert trainer._captured_plan[1] is not None
+    with pytest.raises(RuntimeError, match="modified"):
+        loss.backward()
+
+
+def test_the_builtin_callbacks_do_not_read_gradients():
+    from retroprop.cli.progress import EpochBar, Recorder
+    from retroprop.diagnostics import Diagnostics, LiveGradientFlow
+    from retroprop.sklearn._training import EpochMonitor
+    from retroprop.training.callbacks import EarlyStopping, LRScheduler, StopAtLoss
+    from retroprop.training.live import LivePlot
+
+    assert Callback.reads_gradients
+    for kind in (EpochBar, Recorder, Diagnostics, LiveGradientFlow, EpochMonitor):
+        assert kind.reads_gradients is False, kind
+    for kind in (EarlyStopping, LRScheduler, StopAtLoss, LivePlot):
+        assert kind.reads_gradients is False, kind

@@ -23,6 +23,8 @@ __all__ = ["Recorder", "EpochBar", "lines_above"]
 class Recorder(Callback):
     """Keeps a handle on the run (its ``History``) for after ``fit`` returns or raises."""
 
+    reads_gradients = False
+
     @property
     def history(self) -> Any:
         """The run's History, with the epochs completed so far."""
@@ -32,6 +34,8 @@ class Recorder(Callback):
 class EpochBar(Callback):
     """A bar over the epochs (``retroprop.training.progress.ProgressBar``), with the latest
     loss and validation loss."""
+
+    reads_gradients = False
 
     def __init__(self, epochs: int, stream: Any = None) -> None:
         self.epochs = epochs

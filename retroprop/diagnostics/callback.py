@@ -67,6 +67,8 @@ class Diagnostics(Callback):
     ('0: Linear 3->8', [])
     """
 
+    reads_gradients = False
+
     def __init__(
         self, every: int = 10, thresholds: Thresholds | None = None, warn: bool = True
     ) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.optim._blas import axpby, axpy
+from retroprop._blas import axpby, axpy
 from retroprop.optim.optimizer import (
     Optimizer,
     bias_correction,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from retroprop.optim._blas import axpy
+from retroprop._blas import axpy
 from retroprop.optim.optimizer import Optimizer, check_nonnegative, gradient, register_optimizer
 
 __all__ = ["SGD"]

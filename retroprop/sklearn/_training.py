@@ -167,6 +167,8 @@ class EpochMonitor(Callback):
         validates on.
     """
 
+    reads_gradients = False
+
     def __init__(
         self,
         estimator: BaseMLP,

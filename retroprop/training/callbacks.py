@@ -9,7 +9,7 @@ and ``self.trainer.stop_reason``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -20,9 +20,19 @@ __all__ = ["Callback", "StopAtLoss", "EarlyStopping", "LRScheduler"]
 
 
 class Callback:
-    """Base class: override the hooks you need. ``self.trainer`` is set by ``fit``."""
+    """Base class: override the hooks you need. ``self.trainer`` is set by ``fit``.
+
+    Attributes
+    ----------
+    reads_gradients : bool, class attribute, default True
+        Whether the hooks may read the parameters' ``.grad``. When no callback of a run does
+        (every built-in one sets it False), ``fit`` may update plain SGD inside the
+        weight-gradient product, where no ``.grad`` is written
+        (:mod:`retroprop.training.captured`).
+    """
 
     trainer: Trainer
+    reads_gradients: ClassVar[bool] = True
 
     def set_trainer(self, trainer: Trainer) -> None:
         """Attach to a run (gives access to ``trainer.model``, ``trainer.optimizer``...)."""
@@ -55,6 +65,8 @@ class StopAtLoss(Callback):
         The logged quantity compared with the threshold.
     """
 
+    reads_gradients = False
+
     def __init__(self, threshold: float, monitor: str = "loss") -> None:
         self.threshold = float(threshold)
         self.monitor = monitor
@@ -85,6 +97,8 @@ class EarlyStopping(Callback):
         Put back the weights of the best epoch when training ends, whether it ended by
         early stopping or by running out of epochs.
     """
+
+    reads_gradients = False
 
     def __init__(
         self,
@@ -160,6 +174,8 @@ class LRScheduler(Callback):
         For ``ReduceLROnPlateau``: the logged value it watches ("loss" when there is no
         validation data).
     """
+
+    reads_gradients = False
 
     def __init__(self, scheduler: Any, monitor: str = "val_loss") -> None:
         self.scheduler = scheduler

@@ -53,6 +53,8 @@ class LivePlot(Callback):
     ...        plot=True)                                     # doctest: +SKIP
     """
 
+    reads_gradients = False
+
     def __init__(
         self,
         keys: Sequence[str] | None = None,

@@ -23,7 +23,7 @@ import numpy as np
 from retroprop.random import default_generator, using_generator
 from retroprop.tensor import Tensor
 from retroprop.training.callbacks import Callback, LRScheduler
-from retroprop.training.captured import CapturedStep, fused_update
+from retroprop.training.captured import CapturedStep, fused_update, sgd_in_product
 from retroprop.training.data import Dataset
 from retroprop.training.evaluation import evaluate, format_line, metric_logs, per_example_loss
 from retroprop.training.guard import DivergenceError, arrays_finite, describe_divergence
@@ -143,6 +143,8 @@ class Trainer:
         self._previous_loss: float | None = None
         self._snapshot: dict[str, np.ndarray] = {}
         self._bar: EpochProgress | None = None
+        self._captured_key: tuple[int, int] | None = None
+        self._captured_plan: tuple[Any, Any] = (None, None)
         self.captured = (
             CapturedStep.capture(model, objective, self.parameters, train.weights, self.batch_size)
             if capture
@@ -277,14 +279,37 @@ class Trainer:
         if value != value or value in (float("inf"), float("-inf")):
             self._diverged("the loss", value, batch, xb)
         self.optimizer.zero_grad()
-        update = (
-            None
-            if self.clip_grad_norm is not None
-            else fused_update(self.optimizer, self.parameters)
-        )
-        captured.backward(xb, grad, update)
+        update, sgd = self._captured_update()
+        captured.backward(xb, grad, update, sgd)
         self._update(batch, value, stepped=update is not None)
         return value, Tensor._from_op(logits, None)
+
+    def _captured_update(self) -> tuple[Any, Any]:
+        """How the captured backward updates: (``fused_update``'s rule or None, SGD's groups
+        for the update inside the product or None); (None, None): ``step()`` after it.
+
+        Worked out again only when the optimiser's groups change (``add_param_group``,
+        ``load_state_dict``). The update goes inside the product for plain SGD when nothing
+        reads ``.grad`` after the step (no gradient clipping, no callback that may read it)
+        and BLAS is there; a layer whose arrays BLAS may not take is updated by the rule.
+        """
+        groups = getattr(self.optimizer, "param_groups", None)
+        key = (id(groups), len(groups) if groups is not None else 0)
+        if self._captured_key != key:
+            self._captured_key = key
+            update = sgd = None
+            if self.clip_grad_norm is None:
+                update = fused_update(self.optimizer, self.parameters)
+                captured = self.captured
+                if (
+                    update is not None
+                    and captured is not None
+                    and captured.gemm is not None
+                    and not any(callback.reads_gradients for callback in self.callbacks)
+                ):
+                    sgd = sgd_in_product(self.optimizer, self.parameters)
+            self._captured_plan = (update, sgd)
+        return self._captured_plan
 
     def _update(self, batch: int, value: float, stepped: bool = False) -> None:
         """Clip, update (unless ``stepped``: done in the backward), and tell the progress bar

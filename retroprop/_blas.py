@@ -1,5 +1,6 @@
 """``axpy``: y += alpha * x, and ``axpby``: y = alpha * x + beta * y, in one pass, by the BLAS
-NumPy already loaded, or by NumPy.
+NumPy already loaded, or by NumPy; and ``gemm`` with ``beta``, which NumPy's ``matmul`` does not
+offer: C = alpha * A^T @ B + beta * C, a weight update inside the weight-gradient product.
 
 An update ``p -= lr * g`` written with NumPy reads g, writes a temporary, reads it and p, and
 writes p; BLAS ``axpy`` reads g and p once and writes p, with no temporary. NumPy's wheels ship
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpby", "axpy", "blas_axpby", "blas_axpy"]
+__all__ = ["axpby", "axpy", "blas_axpby", "blas_axpy", "blas_gemm", "gemm_tn"]
 
 _Kernel = Callable[..., None]
 
@@ -54,6 +55,14 @@ def _bind(
                 integer,
             ]
             found[name, np.dtype(dtype)] = kernel
+        kernel = getattr(library, f"{prefix}{char}gemm{suffix}", None)
+        if kernel is not None:
+            # (order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+            address = ctypes.c_void_p
+            kernel.restype = None
+            kernel.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [scalar, address, integer]
+            kernel.argtypes += [address, integer, scalar, address, integer]
+            found["gemm", np.dtype(dtype)] = kernel
     return found
 
 
@@ -94,6 +103,81 @@ def blas_axpy(dtype: np.dtype) -> _Kernel | None:
 def blas_axpby(dtype: np.dtype) -> _Kernel | None:
     """The BLAS axpby kernel for ``dtype`` (float32 or float64), or None without one."""
     return _kernel("axpby", dtype)
+
+
+def blas_gemm(dtype: np.dtype) -> _Kernel | None:
+    """The CBLAS gemm kernel for ``dtype`` (float32 or float64), or None without one."""
+    return _kernel("gemm", dtype)
+
+
+# CBLAS's enumerations: row-major storage, A or A^T.
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
+
+
+def gemm_tn(alpha: float, a: np.ndarray, b: np.ndarray, beta: float, c: np.ndarray) -> bool:
+    """c = alpha * a.T @ b + beta * c, in place, by BLAS; False (nothing done) without it.
+
+    One product that adds into ``c``: with ``a`` a layer's inputs, ``b`` its delta and ``c``
+    its weights, SGD's ``W <- (1 - lr * wd) W - lr * a^T delta`` in the weight-gradient
+    product itself, with no gradient array written and read back.
+
+    Parameters
+    ----------
+    alpha, beta : float
+    a : ndarray, shape (n, k)
+    b : ndarray, shape (n, m)
+    c : ndarray, shape (k, m)
+        Updated in place. All three C-contiguous, of one dtype (float32 or float64).
+
+    Returns
+    -------
+    bool
+        Whether BLAS did it (False: no BLAS kernel, or arrays it may not be given as they are).
+
+    Examples
+    --------
+    >>> a, b = np.ones((2, 3)), np.full((2, 1), 0.5)
+    >>> c = np.ones((3, 1))
+    >>> done = gemm_tn(-1.0, a, b, 1.0, c)
+    >>> (c.ravel() if done else 1.0 - a.T @ b).ravel().tolist()
+    [0.0, 0.0, 0.0]
+    """
+    kernel = blas_gemm(c.dtype)
+    if (
+        kernel is None
+        or not (a.dtype == b.dtype == c.dtype)
+        or not (a.flags.c_contiguous and b.flags.c_contiguous and c.flags.c_contiguous)
+        or not c.flags.writeable
+    ):
+        return False
+    kernel(*gemm_tn_arguments(alpha, a, b, beta, c))
+    return True
+
+
+def gemm_tn_arguments(
+    alpha: float, a: np.ndarray, b: np.ndarray, beta: float, c: np.ndarray
+) -> list[Any]:
+    """The CBLAS gemm arguments of :func:`gemm_tn` (C-contiguous arrays of one dtype).
+
+    A caller that makes the same product on the same buffers every step keeps this list and
+    calls the kernel with it (setting ``[6]``, alpha, and ``[11]``, beta): reading the arrays'
+    addresses costs more than a small product's arithmetic.
+
+    Raises
+    ------
+    ValueError
+        The shapes do not make a.T @ b of c's shape.
+    """
+    (n, k), m = a.shape, b.shape[1]
+    if b.shape[0] != n or c.shape != (k, m):
+        raise ValueError(f"gemm_tn: shapes {a.shape}, {b.shape} and {c.shape} do not match")
+    return [ROW_MAJOR, TRANS, NO_TRANS, k, m, n, alpha, a.ctypes.data, max(k, 1)] + [
+        b.ctypes.data,
+        max(m, 1),
+        beta,
+        c.ctypes.data,
+        max(m, 1),
+    ]
 
 
 def _blas_ready(x: np.ndarray, y: np.ndarray) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retroprop.optim._blas import _SMALL, axpby, axpy, blas_axpby, blas_axpy
+from retroprop._blas import _SMALL, axpby, axpy, blas_axpby, blas_axpy, blas_gemm, gemm_tn
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -59,3 +59,29 @@ def test_axpby_is_a_running_average_update_in_place(dtype, size):
     column = np.zeros((size, 2), dtype=dtype)[:, 0]  # a view: NumPy's two passes
     axpby(2.0, np.ones(size, dtype=dtype), 0.5, column)
     assert (column == 2).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1, 1), (7, 5, 3), (128, 300, 100)])
+def test_gemm_tn_adds_alpha_a_transposed_b_into_beta_c(dtype, shape):
+    if blas_gemm(np.dtype(dtype)) is None:
+        pytest.skip("no BLAS gemm found in NumPy's wheel here")
+    n, k, m = shape
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.standard_normal(s).astype(dtype) for s in ((n, k), (n, m), (k, m)))
+    expected = 0.99 * c.astype(np.float64) - 0.1 * (a.T.astype(np.float64) @ b)
+    target = c
+    assert gemm_tn(-0.1, a, b, 0.99, c)
+    assert c is target and c.dtype == dtype
+    scale = np.abs(a).T @ np.abs(b) * 0.1 + np.abs(expected)
+    assert (np.abs(c - expected) <= 4 * n * np.finfo(dtype).eps * scale).all()
+
+
+def test_gemm_tn_leaves_what_blas_may_not_take_to_the_caller():
+    a, b = np.ones((4, 3), np.float32), np.ones((4, 2), np.float32)
+    c = np.zeros((2, 3), np.float32).T  # not C-contiguous
+    assert not gemm_tn(1.0, a, b, 1.0, c) and (c == 0).all()
+    assert not gemm_tn(1.0, a, b.astype(np.float64), 1.0, np.zeros((3, 2)))
+    if blas_gemm(np.dtype(np.float32)) is not None:
+        with pytest.raises(ValueError, match="do not match"):
+            gemm_tn(1.0, a, np.ones((5, 2), np.float32), 1.0, np.zeros((3, 2), np.float32))
