@@ -216,15 +216,75 @@ def table(results: list[dict], rounds: int) -> str:
     return "\n".join(lines)
 
 
+def phases(X: np.ndarray, y: np.ndarray, config: Config, rounds: int = 3) -> dict[str, float]:
+    """Seconds of an rp.fit epoch by phase of its captured step, and of the floor's forward
+    and backward products; the round with the fastest rp.fit epoch (floor: minima).
+
+    rp.fit: "gather" (the batch's rows), "forward" (products, bias, activations), "loss"
+    (cross-entropy and dJ/dlogits), "backward" (products, the update made in them or after
+    each layer, bias sums, activation derivatives), "rest" (the loop, callbacks, the data's
+    check, the shuffle). Floor: "floor forward" (the forward products alone), "floor backward".
+    """
+    from retroprop.training import captured
+
+    spent: dict[str, float] = {}
+    originals = {name: getattr(captured.CapturedStep, name) for name in PHASES}
+
+    def timed(name: str, method):
+        def run(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+
+        return run
+
+    best: dict[str, float] = {}
+    floor_total, floor_forward = [], []
+    try:
+        for name, method in originals.items():
+            setattr(captured.CapturedStep, name, timed(name, method))
+        for _ in range(rounds):
+            floor_total.append(time_floor(X, y, config))
+            floor_forward.append(time_floor(X, y, config, forward_only=True))
+            spent.clear()
+            total = time_retroprop(X, y, config)
+            if not best or total < best["rp.fit"]:
+                best = {"rp.fit": total, **spent}
+    finally:
+        for name, method in originals.items():
+            setattr(captured.CapturedStep, name, method)
+    best["rest"] = best["rp.fit"] - sum(best.get(name, 0.0) for name in PHASES)
+    best["floor"], best["floor forward"] = min(floor_total), min(floor_forward)
+    best["floor backward"] = best["floor"] - best["floor forward"]
+    return best
+
+
+PHASES = ("gather", "forward", "loss", "backward")
+
+
 def profile(X: np.ndarray, y: np.ndarray, config: Config, top: int = 30) -> None:
-    """cProfile of one rp.fit epoch, sorted by tottime, after the share of an (unprofiled)
-    epoch spent outside the matrix products: 1 - floor / rp.fit, minima of 3 interleaved."""
-    seconds = measure(X, y, config, {"floor": time_floor, "rp.fit": time_retroprop}, 3)
-    floor, fit = min(seconds["floor"]), min(seconds["rp.fit"])
+    """Where an rp.fit epoch goes: its phases against the floor's (:func:`phases`), then a
+    cProfile of one epoch sorted by tottime."""
+    spent = phases(X, y, config)
+    floor, fit = spent["floor"], spent["rp.fit"]
     print(
         f"{config.label}: rp.fit {fit:.3f} s, its matrix products (the floor) {floor:.3f} s: "
         f"{1 - floor / fit:.0%} of the epoch outside them"
     )
+    extra = {
+        "forward": spent.get("forward", 0.0) - spent["floor forward"],
+        "backward": spent.get("backward", 0.0) - spent["floor backward"],
+    }
+    print("| phase | rp.fit (s) | floor's products (s) | beyond the products (s) |")
+    print("| --- | ---: | ---: | ---: |")
+    for name in (*PHASES, "rest"):
+        products = spent.get(f"floor {name}")
+        beyond = extra.get(name, spent.get(name, 0.0))
+        floor_cell = "" if products is None else f"{products:.3f}"
+        print(f"| {name} | {spent.get(name, 0.0):.3f} | {floor_cell} | {beyond:.3f} |")
+    print(f"| epoch | {fit:.3f} | {floor:.3f} | {fit - floor:.3f} |")
     model, optimizer = build_retroprop(config)
     profiler = cProfile.Profile()
     profiler.enable()

@@ -104,9 +104,9 @@ def floor_step(
             np.matmul(deltas[k][:m], weights[k].T, out=deltas[k - 1][:m])
 
 
-def time_floor(X: np.ndarray, y: np.ndarray, config: Config) -> float:
+def time_floor(X: np.ndarray, y: np.ndarray, config: Config, forward_only: bool = False) -> float:
     """:func:`floor_step` on every batch of X in order (no gather); the output layer's delta is
-    fixed random values."""
+    fixed random values. ``forward_only``: the forward products alone (a profile's split)."""
     weights = [W for W, _ in initial_weights(config.sizes)]
     size = config.batch_size
     rng = np.random.default_rng(1)
@@ -115,6 +115,11 @@ def time_floor(X: np.ndarray, y: np.ndarray, config: Config) -> float:
     grads = [np.empty_like(W) for W in weights]
     start = time.perf_counter()
     for first in range(0, X.shape[0], size):
+        if forward_only:
+            a = X[first : first + size]
+            for W, z in zip(weights, outputs, strict=True):
+                a = np.matmul(a, W, out=z[: a.shape[0]])
+            continue
         floor_step(X[first : first + size], weights, outputs, deltas, grads)
     return time.perf_counter() - start
 

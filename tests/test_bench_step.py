@@ -107,3 +107,22 @@ def test_floor_step_performs_the_products_of_backpropagation():
     np.testing.assert_allclose(outputs[2][:m], a2 @ weights[2])
     for grad, a, delta in zip(grads, (batch, a1, a2), (delta0, delta1, delta2), strict=True):
         np.testing.assert_allclose(grad, a.T @ delta)
+
+
+def test_the_profile_splits_an_epoch_into_phases_that_add_up():
+    """``--profile``'s table: rp.fit's phases (the captured step's methods, timed) and the
+    floor's forward and backward products; the methods are put back afterwards."""
+    bench = load_script()
+    from step_contenders import BY_KEY, make_data
+
+    from retroprop.training.captured import CapturedStep
+
+    before = {name: getattr(CapturedStep, name) for name in bench.PHASES}
+    X, y = make_data(512)
+    spent = bench.phases(X, y, BY_KEY["sgd128"], rounds=1)
+    assert {getattr(CapturedStep, name) for name in bench.PHASES} == set(before.values())
+    assert all(spent[name] > 0 for name in bench.PHASES)  # the captured step ran
+    total = sum(spent[name] for name in (*bench.PHASES, "rest"))
+    assert math.isclose(total, spent["rp.fit"])
+    assert 0 < spent["floor forward"] < spent["floor"]
+    assert math.isclose(spent["floor forward"] + spent["floor backward"], spent["floor"])

@@ -103,7 +103,9 @@ class CapturedStep:
         self.log_probs = np.empty((batch_size, classes), dtype=dtype)
         self.row_values = np.empty((batch_size, 1), dtype=dtype)
         self.rows = np.arange(batch_size)
-        self.grads = {id(p): np.empty_like(p.data) for p in parameters}
+        # Each parameter's gradient array, made at its first use (SGD inside the product
+        # writes no weight gradient: it never makes one).
+        self.grads: dict[int, np.ndarray] = {}
         self.seed = np.ones((), dtype=dtype)  # dJ/dJ, as Tensor.backward starts
         self.gemm = blas_gemm(dtype)
         self.inputs_address = self.inputs.ctypes.data
@@ -230,7 +232,7 @@ class CapturedStep:
         as they are takes ``update``).
         """
         n = x.shape[0]
-        grads = self.grads
+        grad_of = self._grad
         delta = grad
         for index in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[index]
@@ -249,8 +251,8 @@ class CapturedStep:
                     self._sgd_bias(bias, delta, sgd[id(bias)])
             else:
                 if bias is not None:  # the engine's sum of a broadcast gradient
-                    bias.grad = delta.sum(axis=(0,), out=grads[id(bias)])
-                weight.grad = np.matmul(inputs.T, delta, out=grads[id(weight)])
+                    bias.grad = delta.sum(axis=(0,), out=grad_of(bias))
+                weight.grad = np.matmul(inputs.T, delta, out=grad_of(weight))
                 if update is not None:
                     update(weight)
                     if bias is not None:
@@ -264,6 +266,13 @@ class CapturedStep:
             else:
                 delta = type(below.ctx).backward(below.ctx, passed)
                 below.ctx = None
+
+    def _grad(self, param: Any) -> np.ndarray:
+        """The reused array of ``param``'s gradient (made at the first call)."""
+        found = self.grads.get(id(param))
+        if found is None:
+            found = self.grads[id(param)] = np.empty_like(param._data)
+        return found
 
     def _sgd_product(
         self,
@@ -308,7 +317,7 @@ class CapturedStep:
 
     def _sgd_bias(self, bias: Any, delta: np.ndarray, group: dict[str, Any]) -> None:
         """b <- (1 - lr wd) b -/+ lr sum(delta) (the sum into the gradient's buffer)."""
-        total = np.add.reduce(delta, 0, None, self.grads[id(bias)])  # delta.sum(axis=0)
+        total = np.add.reduce(delta, 0, None, self._grad(bias))  # delta.sum(axis=0)
         lr, decay = float(group["lr"]), float(group["weight_decay"])
         data = bias._data
         if decay:
