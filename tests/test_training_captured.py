@@ -363,3 +363,16 @@ def test_the_builtin_callbacks_do_not_read_gradients():
         assert kind.reads_gradients is False, kind
     for kind in (EarlyStopping, LRScheduler, StopAtLoss, LivePlot):
         assert kind.reads_gradients is False, kind
+
+
+def test_finite_logits_whose_sum_overflows_do_not_stop_the_captured_step():
+    """The output's guard sums the batch's logits first: a sum that overflows (finite logits
+    near float32's largest) falls back to the elementwise test, which passes them."""
+    losses = []
+    for capture in (True, False):
+        model = _model()
+        model[4].weight.data[...] = 0
+        model[4].bias.data[...] = 3e38  # every logit 3e38: finite, the batch's sum is not
+        history = _trainer(model, capture, epochs=1).run()
+        losses.append(history["loss"])
+    assert losses[0] == losses[1] and np.isclose(losses[0][0], np.log(4))

@@ -273,7 +273,9 @@ class Trainer:
         captured = self.captured
         assert captured is not None
         logits = captured.forward(xb)
-        if not np.isfinite(logits).all():
+        # One sum for the batch (NaN and inf propagate), the elementwise test only when it is
+        # not finite (a NaN or inf, or finite logits whose sum overflows).
+        if not np.isfinite(np.add.reduce(logits, None)) and not np.isfinite(logits).all():
             self._diverged("the output", np.nan, batch, xb)
         value, grad = captured.loss(logits, yb)
         if value != value or value in (float("inf"), float("-inf")):
