@@ -44,6 +44,7 @@ import argparse
 import cProfile
 import gc
 import json
+import math
 import os
 import platform
 import pstats
@@ -264,6 +265,38 @@ def phases(X: np.ndarray, y: np.ndarray, config: Config, rounds: int = 3) -> dic
 PHASES = ("gather", "forward", "loss", "backward")
 
 
+def written_weights(config: Config, repeats: int = 200, rounds: int = 5) -> dict[str, float]:
+    """Microseconds of the first layer's forward product followed by an update made in the
+    weight-gradient product (BLAS gemm, beta = 1), into the weights the next forward reads
+    ("same W") or into a copy it does not read ("other W"): minima of interleaved rounds.
+
+    The floor reads its weights and never writes them. A training step writes them every
+    batch; with 2 BLAS threads, the next forward then reads lines the other core wrote, and
+    "same W" exceeds "other W" by what that costs.
+    """
+    from retroprop._blas import gemm_tn
+
+    rng = np.random.default_rng(0)
+    k, m = config.sizes[:2]
+    x = rng.random((config.batch_size, k), dtype=np.float32)
+    delta = rng.standard_normal((config.batch_size, m), dtype=np.float32) * 1e-3
+    weights = rng.standard_normal((k, m), dtype=np.float32) * 0.05
+    other, z = weights.copy(), np.empty((config.batch_size, m), np.float32)
+
+    def step(target: np.ndarray) -> None:
+        np.matmul(x, weights, out=z)
+        gemm_tn(-1e-6, x, delta, 1.0, target)
+
+    best = {"same W": math.inf, "other W": math.inf}
+    for _ in range(rounds):
+        for name, target in (("same W", weights), ("other W", other)):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                step(target)
+            best[name] = min(best[name], (time.perf_counter() - start) / repeats * 1e6)
+    return best
+
+
 def profile(X: np.ndarray, y: np.ndarray, config: Config, top: int = 30) -> None:
     """Where an rp.fit epoch goes: its phases against the floor's (:func:`phases`), then a
     cProfile of one epoch sorted by tottime."""
@@ -285,6 +318,11 @@ def profile(X: np.ndarray, y: np.ndarray, config: Config, top: int = 30) -> None
         floor_cell = "" if products is None else f"{products:.3f}"
         print(f"| {name} | {spent.get(name, 0.0):.3f} | {floor_cell} | {beyond:.3f} |")
     print(f"| epoch | {fit:.3f} | {floor:.3f} | {fit - floor:.3f} |")
+    probe = written_weights(config)
+    print(
+        f"First layer, forward then update in the product: {probe['same W']:.0f} us when the "
+        f"update writes the weights the forward reads, {probe['other W']:.0f} us into a copy"
+    )
     model, optimizer = build_retroprop(config)
     profiler = cProfile.Profile()
     profiler.enable()

@@ -126,3 +126,11 @@ def test_the_profile_splits_an_epoch_into_phases_that_add_up():
     assert math.isclose(total, spent["rp.fit"])
     assert 0 < spent["floor forward"] < spent["floor"]
     assert math.isclose(spent["floor forward"] + spent["floor backward"], spent["floor"])
+
+
+def test_the_written_weights_probe_times_both_targets():
+    bench = load_script()
+    from step_contenders import BY_KEY
+
+    probe = bench.written_weights(BY_KEY["sgd32"], repeats=2, rounds=1)
+    assert set(probe) == {"same W", "other W"} and all(v > 0 for v in probe.values())

@@ -376,3 +376,24 @@ def test_finite_logits_whose_sum_overflows_do_not_stop_the_captured_step():
         history = _trainer(model, capture, epochs=1).run()
         losses.append(history["loss"])
     assert losses[0] == losses[1] and np.isclose(losses[0][0], np.log(4))
+
+
+def test_sgd_inside_the_product_takes_each_parameters_own_group():
+    """Weights and biases in two groups (another lr, decay on the weights only): each is
+    updated by its own group's rule, as by the plain step."""
+    runs = []
+    for capture in (True, False):
+        model = _model()
+        weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+        biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+        trainer = _trainer(model, capture)
+        trainer.optimizer = optim.SGD(
+            [{"params": weights, "weight_decay": 0.05}, {"params": biases, "lr": 0.2}], lr=0.05
+        )
+        trainer.run()
+        assert (trainer._captured_plan[1] is not None) == capture
+        runs.append([p.data.copy() for p in model.parameters()])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    _, _, single_group = _sgd_run(True, weight_decay=0.05)
+    assert not all(np.allclose(a, b) for a, b in zip(runs[0], single_group, strict=True))

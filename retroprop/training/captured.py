@@ -102,6 +102,7 @@ class CapturedStep:
         classes = layers[-1].linear.out_features
         self.log_probs = np.empty((batch_size, classes), dtype=dtype)
         self.row_values = np.empty((batch_size, 1), dtype=dtype)
+        self.logits_t = np.empty((classes, batch_size), dtype=dtype)
         self.rows = np.arange(batch_size)
         # Each parameter's gradient array, made at its first use (SGD inside the product
         # writes no weight gradient: it never makes one).
@@ -203,7 +204,13 @@ class CapturedStep:
         rows, row_values = self.rows[:n], self.row_values[:n]
         # ufunc methods, not the ndarray methods that wrap them: the same reductions, less
         # Python per call (a small batch's loss is a dozen calls on a few hundred values).
-        maximum = np.maximum.reduce(logits, 1, None, row_values, True)
+        # The row maxima from the logits' transpose: NumPy's max along rows of a few classes
+        # is several times slower than an elementwise maximum down a (classes, n) copy. A
+        # maximum is exact, whatever the order.
+        transposed = self.logits_t[:, :n]
+        np.copyto(transposed, logits.T)
+        maximum = row_values
+        np.maximum.reduce(transposed, 0, None, row_values[:, 0])
         log_probs = np.subtract(logits, maximum, self.log_probs[:n])
         grad = np.exp(log_probs, out=self.layers[-1].delta[:n])  # exp(z - max), scratch here
         np.log(np.add.reduce(grad, 1, None, row_values, True), out=row_values)
@@ -246,9 +253,18 @@ class CapturedStep:
             passed = (
                 None if below is None else np.matmul(delta, weight._data.T, out=below.delta[:n])
             )
-            if sgd is not None and self._sgd_product(layer, below, inputs, delta, sgd):
-                if bias is not None:
-                    self._sgd_bias(bias, delta, sgd[id(bias)])
+            scale = None if sgd is None else self._sgd_product(layer, below, inputs, delta, sgd)
+            if scale is not None:
+                if bias is not None:  # b <- beta b + alpha sum(delta): the sum is the engine's
+                    group = sgd[id(bias)]
+                    alpha, beta = scale if group is sgd[id(weight)] else _sgd_scale(group)
+                    total = np.add.reduce(delta, 0, None, grad_of(bias))
+                    data = bias._data
+                    if beta != 1.0:
+                        data *= beta
+                    total *= alpha
+                    data += total
+                    bump_version(bias)
             else:
                 if bias is not None:  # the engine's sum of a broadcast gradient
                     bias.grad = delta.sum(axis=(0,), out=grad_of(bias))
@@ -281,20 +297,23 @@ class CapturedStep:
         inputs: np.ndarray,
         delta: np.ndarray,
         sgd: dict[int, dict[str, Any]],
-    ) -> bool:
-        """W <- (1 - lr wd) W -/+ lr inputs^T delta by one gemm; False (nothing done) when the
-        arrays are not ones BLAS may be given as they are."""
+    ) -> tuple[float, float] | None:
+        """W <- beta W + alpha inputs^T delta by one gemm (alpha = -/+ lr, beta = 1 - lr wd);
+        returns (alpha, beta), or None (nothing done) when the arrays are not ones BLAS may be
+        given as they are."""
         weight = layer.linear._parameters["weight"]
         data = weight._data
         if data is not layer.weight:  # first use, or the array was replaced
             if not (data.flags.c_contiguous and data.flags.writeable) or self.gemm is None:
-                return False
+                return None
             layer.weight = data
             layer.addresses = (data.ctypes.data, *layer.addresses[1:])
+        if inputs.dtype != data.dtype or delta.dtype != data.dtype:  # BLAS reads raw memory
+            return None
         weight_address, _, delta_address = layer.addresses
         if delta.base is not layer.delta:  # the loss op's own array (float16, soft targets)
             if not delta.flags.c_contiguous:
-                return False
+                return None
             delta_address = delta.ctypes.data
         if below is not None and below.ctx is None:
             inputs_address = below.addresses[1]  # z, made the activation in place
@@ -303,28 +322,15 @@ class CapturedStep:
         elif inputs.flags.c_contiguous:
             inputs_address = inputs.ctypes.data
         else:
-            return False
-        group = sgd[id(weight)]
-        lr, decay = float(group["lr"]), float(group["weight_decay"])
+            return None
+        scale = alpha, beta = _sgd_scale(sgd[id(weight)])
         n, (k, m) = delta.shape[0], data.shape
-        alpha = lr if group["maximize"] else -lr
         self.gemm(
             ROW_MAJOR, TRANS, NO_TRANS, k, m, n, alpha, inputs_address, max(k, 1),
-            delta_address, max(m, 1), 1.0 - lr * decay, weight_address, max(m, 1),
+            delta_address, max(m, 1), beta, weight_address, max(m, 1),
         )  # fmt: skip
         bump_version(weight)  # as the data setter does: graphs that saved W see the change
-        return True
-
-    def _sgd_bias(self, bias: Any, delta: np.ndarray, group: dict[str, Any]) -> None:
-        """b <- (1 - lr wd) b -/+ lr sum(delta) (the sum into the gradient's buffer)."""
-        total = np.add.reduce(delta, 0, None, self._grad(bias))  # delta.sum(axis=0)
-        lr, decay = float(group["lr"]), float(group["weight_decay"])
-        data = bias._data
-        if decay:
-            data *= 1.0 - lr * decay
-        total *= lr if group["maximize"] else -lr
-        data += total
-        bump_version(bias)
+        return scale
 
 
 def fused_update(optimizer: Any, parameters: list[Any]) -> Callable[[Any], None] | None:
@@ -366,3 +372,10 @@ def sgd_in_product(optimizer: Any, parameters: list[Any]) -> dict[int, dict[str,
     if any(float(group["momentum"]) != 0 for group in optimizer.param_groups):
         return None
     return groups
+
+
+def _sgd_scale(group: dict[str, Any]) -> tuple[float, float]:
+    """(alpha, beta) of plain SGD's ``p <- beta p + alpha grad`` for a parameter group:
+    alpha = -lr (+lr when maximising), beta = 1 - lr * weight_decay (PyTorch's rule)."""
+    lr = float(group["lr"])
+    return (lr if group["maximize"] else -lr), 1.0 - lr * float(group["weight_decay"])
