@@ -34,6 +34,8 @@ class LiveGradientFlow(Diagnostics):
     ...        callbacks=[flow])                              # doctest: +SKIP
     """
 
+    reads_gradients = False  # its samples take the plain step (probes' hooks)
+
     def __init__(
         self,
         every: int = 10,

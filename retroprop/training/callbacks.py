@@ -34,6 +34,13 @@ class Callback:
     trainer: Trainer
     reads_gradients: ClassVar[bool] = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each class says it for itself: a subclass of a built-in callback that does not
+        # (and may read .grad in the hooks it adds) is taken to read gradients.
+        super().__init_subclass__(**kwargs)
+        if "reads_gradients" not in cls.__dict__:
+            cls.reads_gradients = True
+
     def set_trainer(self, trainer: Trainer) -> None:
         """Attach to a run (gives access to ``trainer.model``, ``trainer.optimizer``...)."""
         self.trainer = trainer

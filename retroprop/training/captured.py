@@ -303,8 +303,10 @@ class CapturedStep:
         given as they are."""
         weight = layer.linear._parameters["weight"]
         data = weight._data
+        if not data.flags.writeable:  # each batch: a callback may have made it read-only
+            return None
         if data is not layer.weight:  # first use, or the array was replaced
-            if not (data.flags.c_contiguous and data.flags.writeable) or self.gemm is None:
+            if not data.flags.c_contiguous or self.gemm is None:
                 return None
             layer.weight = data
             layer.addresses = (data.ctypes.data, *layer.addresses[1:])
@@ -344,8 +346,8 @@ def fused_update(optimizer: Any, parameters: list[Any]) -> Callable[[Any], None]
     """
     if not isinstance(optimizer, Optimizer) or type(optimizer).step is not Optimizer.step:
         return None
-    groups = {id(p): group for group in optimizer.param_groups for p in group["params"]}
-    if len(groups) != len(parameters) or any(id(p) not in groups for p in parameters):
+    groups = groups_by_parameter(optimizer, parameters)
+    if groups is None:
         return None
     state, rule = optimizer.state, optimizer._update
 
@@ -366,10 +368,16 @@ def sgd_in_product(optimizer: Any, parameters: list[Any]) -> dict[int, dict[str,
     """
     if type(optimizer) is not SGD:
         return None
+    if any(float(group["momentum"]) != 0 for group in optimizer.param_groups):
+        return None
+    return groups_by_parameter(optimizer, parameters)
+
+
+def groups_by_parameter(optimizer: Any, parameters: list[Any]) -> dict[int, dict[str, Any]] | None:
+    """The optimiser's parameter group of each of ``parameters``, by id; None unless the
+    optimiser updates exactly these parameters (each once)."""
     groups = {id(p): group for group in optimizer.param_groups for p in group["params"]}
     if len(groups) != len(parameters) or any(id(p) not in groups for p in parameters):
-        return None
-    if any(float(group["momentum"]) != 0 for group in optimizer.param_groups):
         return None
     return groups
 

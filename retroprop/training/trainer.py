@@ -143,8 +143,9 @@ class Trainer:
         self._previous_loss: float | None = None
         self._snapshot: dict[str, np.ndarray] = {}
         self._bar: EpochProgress | None = None
-        self._captured_key: tuple[int, int] | None = None
-        self._captured_plan: tuple[Any, Any] = (None, None)
+        self._captured_plan: tuple[Any, Any] = (None, None)  # the last batch's, for tests
+        self._arrays_seen: list[np.ndarray] = []
+        self._arrays_shared = False
         self.captured = (
             CapturedStep.capture(model, objective, self.parameters, train.weights, self.batch_size)
             if capture
@@ -229,6 +230,11 @@ class Trainer:
         self._bar = EpochProgress(-(-n // size), epoch, self.verbose)
         loss_sum = 0.0
         captured = self.captured
+        if captured is not None and captured.inputs.shape[0] < min(size, n):
+            # The batch size grew since the capture (the playground changes it between epochs).
+            captured = self.captured = CapturedStep.capture(
+                self.model, self.objective, self.parameters, weights, size
+            )
         for batch, start in enumerate(range(0, n, size), start=1):
             rows: Any = slice(start, start + size) if order is None else order[start : start + size]
             yb = y.take(rows, axis=0) if y_epoch is None else y_epoch[start : start + size]
@@ -290,28 +296,37 @@ class Trainer:
         """How the captured backward updates: (``fused_update``'s rule or None, SGD's groups
         for the update inside the product or None); (None, None): ``step()`` after it.
 
-        Worked out again only when the optimiser's groups change (``add_param_group``,
-        ``load_state_dict``). The update goes inside the product for plain SGD when nothing
-        reads ``.grad`` after the step (no gradient clipping, no callback that may read it)
-        and BLAS is there; a layer whose arrays BLAS may not take is updated by the rule.
+        Worked out at every batch (a callback may change the optimiser's groups, options or
+        state, the clipping or the callbacks). The update goes inside the backward only when
+        no two parameters share memory (a layer's update would change what another's backward
+        reads); inside the product for plain SGD when nothing reads ``.grad`` after the step
+        (no gradient clipping, no callback that may read it) and BLAS is there (a layer whose
+        arrays BLAS may not take is updated by the rule).
         """
-        groups = getattr(self.optimizer, "param_groups", None)
-        key = (id(groups), len(groups) if groups is not None else 0)
-        if self._captured_key != key:
-            self._captured_key = key
-            update = sgd = None
-            if self.clip_grad_norm is None:
-                update = fused_update(self.optimizer, self.parameters)
-                captured = self.captured
-                if (
-                    update is not None
-                    and captured is not None
-                    and captured.gemm is not None
-                    and not any(callback.reads_gradients for callback in self.callbacks)
-                ):
-                    sgd = sgd_in_product(self.optimizer, self.parameters)
-            self._captured_plan = (update, sgd)
-        return self._captured_plan
+        update = sgd = None
+        captured = self.captured
+        if self.clip_grad_norm is None and captured is not None and not self._shared_memory():
+            update = fused_update(self.optimizer, self.parameters)
+            if (
+                update is not None
+                and captured.gemm is not None
+                and not any(callback.reads_gradients for callback in self.callbacks)
+            ):
+                sgd = sgd_in_product(self.optimizer, self.parameters)
+        self._captured_plan = (update, sgd)
+        return update, sgd
+
+    def _shared_memory(self) -> bool:
+        """Whether two parameters' arrays overlap (weights tied by assigning one array to two
+        layers); looked at again only when a parameter's array is replaced."""
+        arrays = [param._data for param in self.parameters]
+        known = self._arrays_seen
+        if len(known) != len(arrays) or any(a is not b for a, b in zip(arrays, known, strict=True)):
+            self._arrays_seen = arrays
+            self._arrays_shared = any(
+                np.may_share_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1 :]
+            )
+        return self._arrays_shared
 
     def _update(self, batch: int, value: float, stepped: bool = False) -> None:
         """Clip, update (unless ``stepped``: done in the backward), and tell the progress bar
