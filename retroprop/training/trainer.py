@@ -14,6 +14,7 @@ guard), :meth:`Trainer.validate`, :meth:`Trainer.end_epoch` (record, print, call
 from __future__ import annotations
 
 import contextlib
+import operator
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -143,9 +144,8 @@ class Trainer:
         self._previous_loss: float | None = None
         self._snapshot: dict[str, np.ndarray] = {}
         self._bar: EpochProgress | None = None
-        self._captured_plan: tuple[Any, Any] = (None, None)  # the last batch's, for tests
-        self._arrays_seen: list[np.ndarray] = []
-        self._arrays_shared = False
+        self._captured_plan: tuple[Any, Any] = (None, None)  # the last batch's
+        self._captured_key: list[Any] = []  # what it was worked out from
         self.captured = (
             CapturedStep.capture(model, objective, self.parameters, train.weights, self.batch_size)
             if capture
@@ -296,37 +296,47 @@ class Trainer:
         """How the captured backward updates: (``fused_update``'s rule or None, SGD's groups
         for the update inside the product or None); (None, None): ``step()`` after it.
 
-        Worked out at every batch (a callback may change the optimiser's groups, options or
-        state, the clipping or the callbacks). The update goes inside the backward only when
-        no two parameters share memory (a layer's update would change what another's backward
-        reads); inside the product for plain SGD when nothing reads ``.grad`` after the step
-        (no gradient clipping, no callback that may read it) and BLAS is there (a layer whose
-        arrays BLAS may not take is updated by the rule).
+        The update goes inside the backward only when no two parameters share memory (a
+        layer's update would change what another's backward reads); inside the product for
+        plain SGD when nothing reads ``.grad`` after the step (no gradient clipping, no
+        callback that may read it) and BLAS is there (a layer whose arrays BLAS may not take
+        is updated by the rule). Worked out again whenever anything it depends on is another
+        object than at the last batch: the optimiser, its groups (their list, dicts,
+        parameter lists and parameters, momentum), its state, the clipping, the callbacks
+        and what they say, the parameters' arrays. The objects compared are held, so none
+        can be freed and another take its address.
         """
+        optimizer, callbacks = self.optimizer, self.callbacks
+        groups = getattr(optimizer, "param_groups", None)
+        key = [optimizer, groups, getattr(optimizer, "state", None), self.clip_grad_norm]
+        key += [self.captured, callbacks, *callbacks]
+        key += [callback.reads_gradients for callback in callbacks]
+        key += [param._data for param in self.parameters]
+        for group in groups or ():
+            params = group["params"]
+            key += [group, params, *params, group.get("momentum")]
+        known = self._captured_key
+        if len(key) == len(known) and all(map(operator.is_, key, known)):
+            return self._captured_plan
+        self._captured_key = key
         update = sgd = None
         captured = self.captured
         if self.clip_grad_norm is None and captured is not None and not self._shared_memory():
-            update = fused_update(self.optimizer, self.parameters)
+            update = fused_update(optimizer, self.parameters)
             if (
                 update is not None
                 and captured.gemm is not None
-                and not any(callback.reads_gradients for callback in self.callbacks)
+                and not any(callback.reads_gradients for callback in callbacks)
             ):
-                sgd = sgd_in_product(self.optimizer, self.parameters)
+                sgd = sgd_in_product(optimizer, self.parameters)
         self._captured_plan = (update, sgd)
         return update, sgd
 
     def _shared_memory(self) -> bool:
         """Whether two parameters' arrays overlap (weights tied by assigning one array to two
-        layers); looked at again only when a parameter's array is replaced."""
+        layers)."""
         arrays = [param._data for param in self.parameters]
-        known = self._arrays_seen
-        if len(known) != len(arrays) or any(a is not b for a, b in zip(arrays, known, strict=True)):
-            self._arrays_seen = arrays
-            self._arrays_shared = any(
-                np.may_share_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1 :]
-            )
-        return self._arrays_shared
+        return any(np.may_share_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1 :])
 
     def _update(self, batch: int, value: float, stepped: bool = False) -> None:
         """Clip, update (unless ``stepped``: done in the backward), and tell the progress bar
