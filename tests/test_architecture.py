@@ -3,43 +3,30 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "retroprop"
 
-# docs/architecture.md, "Layers": a file may import its own layer and those with a lower number.
-LAYERS: dict[int, tuple[str, ...]] = {
-    0: ("registry.py", "backend.py", "_blas.py", "grad_mode.py", "random.py", "display/"),
-    1: (
-        "tensor.py",
-        "function.py",
-        "autograd.py",
-        "version_counter.py",
-        "ops/",
-        "routines.py",
-        "gradcheck.py",
-    ),
-    2: ("nn/functional.py",),
-    3: ("nn/",),
-    4: ("optim/",),
-    5: ("training/",),
-    6: ("diagnostics/",),
-    7: ("io.py", "_io_validate.py", "_io_publish.py"),
-    8: (
-        "cli/",
-        "report/",
-        "sklearn/",
-        "playground/",
-        "onnx/",
-        "tune/",
-        "dask/",
-        "callbacks.py",
-        "__init__.py",
-        "__main__.py",
-    ),
-}
+DOC = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def documented_layers(text: str) -> dict[int, tuple[str, ...]]:
+    """docs/architecture.md's "Layers" table: layer number -> the files and folders of its
+    "where" column (the backticked names). A file may import its own layer and those with a
+    lower number. Read from the document itself, so the check and the design cannot drift."""
+    section = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
+    layers = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].isdigit():
+            layers[int(cells[0])] = tuple(re.findall(r"`([^`]+)`", cells[2]))
+    return layers
+
+
+LAYERS = documented_layers(DOC.read_text(encoding="utf-8"))
 # Faces that stay apart: the report never imports the command line, the estimators neither.
 APART = {"report/": ("cli/",), "sklearn/": ("cli/", "report/"), "dask/": ("cli/", "report/")}
 
@@ -99,3 +86,11 @@ def test_the_check_sees_an_upward_import(tmp_path):
     found = imported_files(path)
     assert "training/__init__.py" in found
     assert [f for f in found if layer_of(f) > layer_of("nn/linear.py")]  # what nn may not do
+
+
+def test_the_layers_are_read_from_the_design_document():
+    assert sorted(LAYERS) == list(range(9))
+    assert LAYERS[0][:2] == ("registry.py", "backend.py") and "display/" in LAYERS[0]
+    assert "training/" in LAYERS[5] and "dask/" in LAYERS[8] and "__main__.py" in LAYERS[8]
+    table = "## Layers\n\n| # | layer | where |\n| ---: | --- | --- |\n| 0 | a | `x.py`, `y/` |\n"
+    assert documented_layers(table + "\n## Next\n| 1 | b | `z.py` |") == {0: ("x.py", "y/")}
