@@ -98,6 +98,18 @@ def screenshot(html_path, png_path, profile, proxy_port: int) -> None:
     subprocess.run(command, capture_output=True, timeout=120, check=False)
 
 
+def assert_drawn(png, size: tuple[int, int]) -> None:
+    """The screenshot ``png`` has ``size`` (height, width) pixels and is drawn: not a blank
+    page, and more than 200 colours (figures, not just text on a background)."""
+    from matplotlib.image import imread
+
+    pixels = imread(png)[:, :, :3]
+    assert pixels.shape[:2] == size
+    assert pixels.std() > 0.05  # not a blank page
+    colours = np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert len(colours) > 200  # figures, not just text on a background
+
+
 def browser_own_requests(tmp_path) -> set[str]:
     """The hosts Chromium asks for by itself (its version's own services), seen while it shows
     an empty page with the same flags: those requests are not the page's."""
@@ -133,14 +145,7 @@ def test_report_renders_offline_in_chromium(tmp_path):
     assert listener.page_requests(browser_own) == [], (
         f"the page made network requests: {listener.hosts}"
     )
-
-    from matplotlib.image import imread
-
-    pixels = imread(png)[:, :, :3]
-    assert pixels.shape[:2] == (2000, 1200)
-    assert pixels.std() > 0.05  # not a blank page
-    colours = np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0)
-    assert len(colours) > 200  # figures, not just text on a background
+    assert_drawn(png, (2000, 1200))
 
 
 def test_the_proxy_listener_does_catch_a_page_request(tmp_path):
