@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpby", "axpy", "blas_axpby", "blas_axpy", "blas_gemm", "gemm_tn"]
+__all__ = ["axpby", "axpy", "blas_axpby", "blas_axpy", "blas_gemm", "gemm_tn", "gemm_tn_at"]
 
 _Kernel = Callable[..., None]
 
@@ -150,34 +150,25 @@ def gemm_tn(alpha: float, a: np.ndarray, b: np.ndarray, beta: float, c: np.ndarr
         or not c.flags.writeable
     ):
         return False
-    kernel(*gemm_tn_arguments(alpha, a, b, beta, c))
-    return True
-
-
-def gemm_tn_arguments(
-    alpha: float, a: np.ndarray, b: np.ndarray, beta: float, c: np.ndarray
-) -> list[Any]:
-    """The CBLAS gemm arguments of :func:`gemm_tn` (C-contiguous arrays of one dtype).
-
-    A caller that makes the same product on the same buffers every step keeps this list and
-    calls the kernel with it (setting ``[6]``, alpha, and ``[11]``, beta): reading the arrays'
-    addresses costs more than a small product's arithmetic.
-
-    Raises
-    ------
-    ValueError
-        The shapes do not make a.T @ b of c's shape.
-    """
     (n, k), m = a.shape, b.shape[1]
     if b.shape[0] != n or c.shape != (k, m):
         raise ValueError(f"gemm_tn: shapes {a.shape}, {b.shape} and {c.shape} do not match")
-    return [ROW_MAJOR, TRANS, NO_TRANS, k, m, n, alpha, a.ctypes.data, max(k, 1)] + [
-        b.ctypes.data,
-        max(m, 1),
-        beta,
-        c.ctypes.data,
-        max(m, 1),
-    ]
+    gemm_tn_at(kernel, n, k, m, alpha, a.ctypes.data, b.ctypes.data, beta, c.ctypes.data)
+    return True
+
+
+def gemm_tn_at(
+    kernel: _Kernel, n: int, k: int, m: int, alpha: float, a: int, b: int, beta: float, c: int
+) -> None:
+    """:func:`gemm_tn` on raw addresses: c (k, m) = alpha * a (n, k).T @ b (n, m) + beta * c,
+    all C-contiguous of the kernel's dtype, unchecked.
+
+    For a caller that makes the same product on the same buffers every step and keeps their
+    addresses (reading an array's address costs more than a small product's arithmetic).
+    """
+    kernel(
+        ROW_MAJOR, TRANS, NO_TRANS, k, m, n, alpha, a, max(k, 1), b, max(m, 1), beta, c, max(m, 1)
+    )
 
 
 def _blas_ready(x: np.ndarray, y: np.ndarray) -> bool:

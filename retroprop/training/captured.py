@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from retroprop._blas import NO_TRANS, ROW_MAJOR, TRANS, blas_gemm
+from retroprop._blas import blas_gemm, gemm_tn_at
 from retroprop.nn.activation import ReLU, Sigmoid, Tanh
 from retroprop.nn.container import Sequential
 from retroprop.nn.functional import cross_entropy
@@ -327,10 +327,7 @@ class CapturedStep:
             return None
         scale = alpha, beta = _sgd_scale(sgd[id(weight)])
         n, (k, m) = delta.shape[0], data.shape
-        self.gemm(
-            ROW_MAJOR, TRANS, NO_TRANS, k, m, n, alpha, inputs_address, max(k, 1),
-            delta_address, max(m, 1), beta, weight_address, max(m, 1),
-        )  # fmt: skip
+        gemm_tn_at(self.gemm, n, k, m, alpha, inputs_address, delta_address, beta, weight_address)
         bump_version(weight)  # as the data setter does: graphs that saved W see the change
         return scale
 

@@ -279,9 +279,7 @@ class Trainer:
         captured = self.captured
         assert captured is not None
         logits = captured.forward(xb)
-        # One sum for the batch (NaN and inf propagate), the elementwise test only when it is
-        # not finite (a NaN or inf, or finite logits whose sum overflows).
-        if not np.isfinite(np.add.reduce(logits, None)) and not np.isfinite(logits).all():
+        if not arrays_finite([logits]):  # one sum; elementwise only when it is not finite
             self._diverged("the output", np.nan, batch, xb)
         value, grad = captured.loss(logits, yb)
         if value != value or value in (float("inf"), float("-inf")):
