@@ -2,11 +2,15 @@
 
 The physical limit of a training step of an MLP on CPU is the time of its matrix products: the
 forward product and the weight gradient of every layer, and the input gradient of every layer
-but the first. This script times one epoch of each configuration below five ways, side by side
+but the first. This script times one epoch of each configuration below six ways, side by side
 (the contenders and the configurations are in ``step_contenders.py``):
 
 - ``floor``: those products alone, with the same shapes, into preallocated arrays
   (``np.matmul(..., out=)``): no bias, no activation, no loss, no update, no shuffle;
+- ``floor, W written``: the same products, with the weights written every batch as a step
+  writes them (the weight gradient made an update inside its product, BLAS gemm with
+  beta = 1): the limit of a step that updates its weights; on 2 BLAS threads at small batches
+  it is above the floor, the next forward reading lines the other core wrote;
 - ``numpy loop``: the plain NumPy loop a student writes (forward, softmax cross-entropy,
   backward, update; a shuffled copy of the data per epoch);
 - ``rp.fit``: the library's face with its defaults (``shuffle=True``), ``verbose=0``, ``seed=0``;
@@ -87,18 +91,26 @@ def measure(X: np.ndarray, y: np.ndarray, config: Config, runners: dict[str, Run
 
 
 def summarise(seconds: dict[str, list[float]]) -> dict[str, object]:
-    """Minimum and median per contender, and rp.fit's ratios (of minima) to the others."""
+    """Minimum and median per contender, rp.fit's ratios (of minima) to the others, and the
+    floor with its weights written to the floor ("written/floor")."""
     times = {
         name: {"min": min(values), "median": statistics.median(values), "all": values}
         for name, values in seconds.items()
     }
     fit = times["rp.fit"]["min"]
-    ratios = {
-        f"rp/{short}": fit / times[name]["min"]
-        for short, name in (("floor", "floor"), ("torch", "torch"), ("numpy", "numpy loop"))
-        if name in times
-    }
+    ratios = {f"rp/{short}": fit / times[name]["min"] for short, name in RATIOS if name in times}
+    if "floor" in times and "floor, W written" in times:
+        ratios["written/floor"] = times["floor, W written"]["min"] / times["floor"]["min"]
     return {"seconds": times, "ratios": ratios}
+
+
+# rp.fit's ratios: (short name, contender), in table order.
+RATIOS = (
+    ("floor", "floor"),
+    ("floor W", "floor, W written"),
+    ("torch", "torch"),
+    ("numpy", "numpy loop"),
+)
 
 
 # --- peak memory of an rp.fit epoch ---
@@ -190,7 +202,7 @@ def machine(threads: int) -> dict[str, object]:
 def table(results: list[dict], rounds: int) -> str:
     """The Markdown table: minimum (median) seconds per contender, rp.fit's ratios of minima."""
     names = list(results[0]["seconds"])
-    ratios = ["rp/floor", "rp/torch", "rp/numpy"]
+    ratios = [f"rp/{short}" for short, _ in RATIOS] + ["written/floor"]
     lines = [
         f"One epoch, seconds: minimum (median) of {rounds} interleaved rounds",
         "",

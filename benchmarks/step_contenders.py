@@ -1,4 +1,4 @@
-"""What bench_step.py times: the settings, and one epoch of training five ways.
+"""What bench_step.py times: the settings, and one epoch of training six ways.
 
 Each ``time_*`` function takes (X, y, config), builds what it needs untimed, and returns the
 seconds of one epoch. The settings are :data:`CONFIGS`; the data, :func:`make_data`, are
@@ -18,6 +18,7 @@ import numpy as np
 
 import retroprop as rp
 from retroprop import nn, optim
+from retroprop._blas import gemm_tn
 
 MNIST = (784, 300, 100, 10)
 ITEM = np.dtype(np.float32).itemsize
@@ -85,6 +86,7 @@ def floor_step(
     outputs: list[np.ndarray],
     deltas: list[np.ndarray],
     grads: list[np.ndarray],
+    update: float | None = None,
 ) -> None:
     """The matrix products of one training step, into preallocated arrays.
 
@@ -93,26 +95,43 @@ def floor_step(
     activation), dW_k = a_k^T @ delta_k into ``grads[k]`` (weight gradient) and, for k > 0,
     delta_k-1 = delta_k @ W_k^T into ``deltas[k - 1][:m]`` (input gradient); the output
     layer's ``deltas[-1]`` is given.
+
+    ``update``: the weights are written, as a training step writes them. The weight gradient
+    is not stored but made an update inside its product, W_k <- W_k - update * a_k^T @ delta_k
+    (one BLAS gemm with beta = 1, ``grads`` unused), after the input gradient that reads W_k.
     """
     m = batch.shape[0]
     inputs = [batch] + [z[:m] for z in outputs[:-1]]
     for a, W, z in zip(inputs, weights, outputs, strict=True):
         np.matmul(a, W, out=z[:m])
     for k in range(len(weights) - 1, -1, -1):
-        np.matmul(inputs[k].T, deltas[k][:m], out=grads[k])
         if k:
             np.matmul(deltas[k][:m], weights[k].T, out=deltas[k - 1][:m])
+        if update is None:
+            np.matmul(inputs[k].T, deltas[k][:m], out=grads[k])
+        elif not gemm_tn(-update, inputs[k], deltas[k][:m], 1.0, weights[k]):
+            weights[k] -= update * (inputs[k].T @ deltas[k][:m])  # without a BLAS gemm
 
 
-def time_floor(X: np.ndarray, y: np.ndarray, config: Config, forward_only: bool = False) -> float:
+def time_floor(
+    X: np.ndarray,
+    y: np.ndarray,
+    config: Config,
+    forward_only: bool = False,
+    written: bool = False,
+) -> float:
     """:func:`floor_step` on every batch of X in order (no gather); the output layer's delta is
-    fixed random values. ``forward_only``: the forward products alone (a profile's split)."""
+    fixed random values. ``forward_only``: the forward products alone (a profile's split).
+    ``written``: the weights updated inside their gradient's product (``floor_step``'s
+    ``update``, a step of 1e-6 so that the values stay those of the floor: the time depends on
+    the bytes written, not on their values)."""
     weights = [W for W, _ in initial_weights(config.sizes)]
     size = config.batch_size
     rng = np.random.default_rng(1)
     outputs = [np.empty((size, W.shape[1]), np.float32) for W in weights]
     deltas = [rng.standard_normal((size, W.shape[1]), dtype=np.float32) for W in weights]
     grads = [np.empty_like(W) for W in weights]
+    update = 1e-6 if written else None
     start = time.perf_counter()
     for first in range(0, X.shape[0], size):
         if forward_only:
@@ -120,8 +139,14 @@ def time_floor(X: np.ndarray, y: np.ndarray, config: Config, forward_only: bool 
             for W, z in zip(weights, outputs, strict=True):
                 a = np.matmul(a, W, out=z[: a.shape[0]])
             continue
-        floor_step(X[first : first + size], weights, outputs, deltas, grads)
+        floor_step(X[first : first + size], weights, outputs, deltas, grads, update)
     return time.perf_counter() - start
+
+
+def time_floor_written(X: np.ndarray, y: np.ndarray, config: Config) -> float:
+    """:func:`time_floor` with the weights written every batch (``written=True``): the products
+    of a step that updates its weights, and nothing else."""
+    return time_floor(X, y, config, written=True)
 
 
 def time_numpy(X: np.ndarray, y: np.ndarray, config: Config) -> float:
@@ -273,7 +298,8 @@ def time_sklearn(X: np.ndarray, y: np.ndarray, config: Config) -> float:
 
 def contenders() -> dict[str, Runner]:
     """The contenders this machine can run, in table order (torch only when importable)."""
-    found: dict[str, Runner] = {"floor": time_floor, "numpy loop": time_numpy}
+    found: dict[str, Runner] = {"floor": time_floor, "floor, W written": time_floor_written}
+    found["numpy loop"] = time_numpy
     found["rp.fit"] = time_retroprop
     if importlib.util.find_spec("torch") is not None:
         found["torch"] = time_torch

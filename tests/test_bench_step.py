@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_step.py"
-CONTENDERS = ("floor", "numpy loop", "rp.fit", "sklearn")
+CONTENDERS = ("floor", "floor, W written", "numpy loop", "rp.fit", "sklearn")
 
 
 def load_script():
@@ -52,19 +52,23 @@ def test_quick_run_times_every_configuration_and_contender(quick_run):
             assert len(figures["all"]) == 2
             assert figures["min"] == min(figures["all"]) > 0
             assert figures["min"] <= figures["median"] <= max(figures["all"])
-        names = ["rp/floor", "rp/numpy"] + (["rp/torch"] if "torch" in expected else [])
+        names = ["rp/floor", "rp/floor W", "rp/numpy", "written/floor"]
+        names += ["rp/torch"] if "torch" in expected else []
         assert sorted(row["ratios"]) == sorted(names)
         for name, ratio in row["ratios"].items():
             assert math.isfinite(ratio) and ratio > 0, (row["key"], name, ratio)
         fit = row["seconds"]["rp.fit"]["min"]
         assert row["ratios"]["rp/floor"] == pytest.approx(fit / row["seconds"]["floor"]["min"])
+        written, floor = (row["seconds"][name]["min"] for name in ("floor, W written", "floor"))
+        assert row["ratios"]["rp/floor W"] == pytest.approx(fit / written)
+        assert row["ratios"]["written/floor"] == pytest.approx(written / floor)
         memory = row["memory"]
         assert memory["required"] == bench.required_bytes(bench.BY_KEY[row["key"]], 128)
         assert memory["peak"] > 0 and math.isfinite(memory["ratio"]) and memory["ratio"] > 0
         assert memory["ratio"] == pytest.approx(memory["peak"] / memory["required"]["total"])
     # the printed table: a header naming every column, one line per configuration, both tables
     header = next(line for line in stdout.splitlines() if line.startswith("| configuration |"))
-    for column in (*expected, "rp/floor", "rp/torch", "rp/numpy"):
+    for column in (*expected, "rp/floor", "rp/floor W", "rp/torch", "rp/numpy", "written/floor"):
         assert f" {column} |" in header
     for row in report["results"]:
         assert sum(line.startswith(f"| {row['label']} |") for line in stdout.splitlines()) == 2
@@ -107,6 +111,38 @@ def test_floor_step_performs_the_products_of_backpropagation():
     np.testing.assert_allclose(outputs[2][:m], a2 @ weights[2])
     for grad, a, delta in zip(grads, (batch, a1, a2), (delta0, delta1, delta2), strict=True):
         np.testing.assert_allclose(grad, a.T @ delta)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_floor_step_with_update_writes_the_weights_after_the_input_gradient(dtype):
+    """``update``: each W_k becomes W_k - update * a_k^T delta_k (the product's update), the
+    input gradient having read W_k before; ``grads`` is left alone."""
+    load_script()
+    from step_contenders import floor_step
+
+    rng = np.random.default_rng(1)
+    sizes, m = (6, 5, 4, 3), 4
+    weights = [
+        rng.standard_normal((a, b)).astype(dtype) for a, b in zip(sizes, sizes[1:], strict=False)
+    ]
+    before = [W.copy() for W in weights]
+    outputs = [np.zeros((m, b), dtype) for b in sizes[1:]]
+    deltas = [np.zeros((m, b), dtype) for b in sizes[1:-1]]
+    deltas.append(rng.standard_normal((m, 3)).astype(dtype))
+    grads = [np.full_like(W, 7.0) for W in weights]
+    batch = rng.standard_normal((m, 6)).astype(dtype)
+    floor_step(batch, weights, outputs, deltas, grads, update=0.5)
+    a1 = batch @ before[0]
+    a2 = a1 @ before[1]
+    delta1 = deltas[2] @ before[2].T
+    delta0 = delta1 @ before[1].T
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    for W, old, a, delta in zip(
+        weights, before, (batch, a1, a2), (delta0, delta1, deltas[2]), strict=True
+    ):
+        assert W.dtype == dtype
+        np.testing.assert_allclose(W, old - 0.5 * a.T @ delta, rtol=tolerance, atol=tolerance)
+    assert all((grad == 7.0).all() for grad in grads)
 
 
 def test_the_profile_splits_an_epoch_into_phases_that_add_up():
