@@ -123,15 +123,17 @@ def time_floor(
     """:func:`floor_step` on every batch of X in order (no gather); the output layer's delta is
     fixed random values. ``forward_only``: the forward products alone (a profile's split).
     ``written``: the weights updated inside their gradient's product (``floor_step``'s
-    ``update``, a step of 1e-6 so that the values stay those of the floor: the time depends on
-    the bytes written, not on their values)."""
+    ``update``), by a step of 1e-20: each weight is read, added a term far below its last bit
+    and written back, so that the values stay those of the floor (no growth to inf through
+    layers without activation) while every weight is written: the time depends on the bytes
+    written, not on their values."""
     weights = [W for W, _ in initial_weights(config.sizes)]
     size = config.batch_size
     rng = np.random.default_rng(1)
     outputs = [np.empty((size, W.shape[1]), np.float32) for W in weights]
     deltas = [rng.standard_normal((size, W.shape[1]), dtype=np.float32) for W in weights]
     grads = [np.empty_like(W) for W in weights]
-    update = 1e-6 if written else None
+    update = 1e-20 if written else None
     start = time.perf_counter()
     for first in range(0, X.shape[0], size):
         if forward_only:

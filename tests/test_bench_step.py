@@ -170,3 +170,29 @@ def test_the_written_weights_probe_times_both_targets():
 
     probe = bench.written_weights(BY_KEY["sgd32"], repeats=2, rounds=1)
     assert set(probe) == {"same W", "other W"} and all(v > 0 for v in probe.values())
+
+
+def test_adam_passes_times_an_epoch_of_the_seven_passes():
+    """The bound the profile prints for Adam: seconds, positive and finite, for one epoch."""
+    bench = load_script()
+    seconds = bench.adam_passes(bench.BY_KEY["adam128"], rows=256, rounds=1)
+    assert math.isfinite(seconds) and seconds > 0
+
+
+def test_the_written_floor_keeps_the_floors_values():
+    """The written floor's step (1e-20) writes every weight but changes none: over many steps
+    of a deep network without activations its values stay finite and the floor's."""
+    bench = load_script()
+    from step_contenders import floor_step, initial_weights
+
+    config = bench.BY_KEY["deep128"]
+    weights = [W for W, _ in initial_weights(config.sizes)]
+    before = [W.copy() for W in weights]
+    rng = np.random.default_rng(1)
+    outputs = [np.empty((32, W.shape[1]), np.float32) for W in weights]
+    deltas = [rng.standard_normal((32, W.shape[1]), dtype=np.float32) for W in weights]
+    batch = rng.random((32, config.sizes[0]), dtype=np.float32)
+    for _ in range(20):
+        floor_step(batch, weights, outputs, deltas, [], update=1e-20)
+    assert all(np.array_equal(W, old) for W, old in zip(weights, before, strict=True))
+    assert all(np.isfinite(z).all() for z in outputs)

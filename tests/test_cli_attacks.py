@@ -239,6 +239,34 @@ def test_predict_output_is_checked_before_predicting(where, saved_run, capsys, t
     assert "--output" in err, err
 
 
+@pytest.mark.parametrize("spelling", ["same", "dotted", "hard link", "symlink"])
+def test_predict_output_naming_the_data_file_is_refused_and_the_data_kept(
+    spelling, saved_run, capsys, tmp_path
+):
+    """--output on the --data file, under any name, would replace the rows with predictions:
+    refused before any work, in one line naming both flags; the file's bytes unchanged."""
+    rows = tmp_path / "rows.csv"
+    pd.DataFrame({"x1": [0.0, 1.0], "x2": [1.0, 0.0]}).to_csv(rows, index=False)
+    before = rows.read_bytes()
+    output = {
+        "same": rows,
+        "dotted": tmp_path / "." / "rows.csv",
+        "hard link": tmp_path / "linked.csv",
+        "symlink": tmp_path / "symlinked.csv",
+    }[spelling]
+    if spelling == "hard link":
+        os.link(rows, output)
+    elif spelling == "symlink":
+        output.symlink_to(rows)
+    argv = ["predict", "--model", str(saved_run), "--data", str(rows), "--output", str(output)]
+    err = one_line_error(capsys, argv)
+    assert "--output" in err and "--data" in err, err
+    assert rows.read_bytes() == before
+    # another file next to it is written as before
+    assert main([*argv[:-1], str(tmp_path / "predictions.csv")]) == 0
+    assert rows.read_bytes() == before
+
+
 def test_an_injected_full_disk_leaves_the_previous_run_loadable(saved_run, capsys, monkeypatch):
     import retroprop.io
 

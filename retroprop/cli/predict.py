@@ -91,11 +91,13 @@ def _report_scores(
         write_json(f"{output}.metrics.json", json_safe({"rows": rows, "metrics": scores}))
 
 
-def check_output(output: str, model_dir: str | None = None) -> None:
+def check_output(output: str, model_dir: str | None = None, data: str | None = None) -> None:
     """Refuse a ``--output`` that cannot be written, before any work: a folder, a missing or
     read-only folder, a read-only file, what is not a regular file (a device such as
     ``/dev/full``, a pipe: the atomic rename would replace it), a file inside ``model_dir``
-    (it would break the model folder's manifest, or overwrite its config).
+    (it would break the model folder's manifest, or overwrite its config), the ``data`` file
+    itself under any name (a path spelled otherwise, a link: the predictions would replace the
+    rows they were made from).
 
     Raises
     ------
@@ -121,6 +123,12 @@ def check_output(output: str, model_dir: str | None = None) -> None:
         raise CLIError(
             f"--output {output}: not a regular file (a device or a pipe); give a file name",
             hint="to write predictions to the terminal, use --output -",
+        )
+    if data is not None and path.exists() and Path(data).exists() and path.samefile(data):
+        raise CLIError(
+            f"--output {output} is the --data file {data}: the predictions would replace it; "
+            "write them to another file",
+            hint="--keep copies input columns (e.g. an id) into the predictions' file",
         )
     if model_dir is not None and Path(model_dir).resolve() in path.resolve().parents:
         raise CLIError(
@@ -205,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
     from retroprop.cli.model_dir import open_model, require_preprocessing, stored_threshold
     from retroprop.cli.tabular import read_table
 
-    check_output(args.output, model_dir=args.model)
+    check_output(args.output, model_dir=args.model, data=args.data)
     saved = open_model(args.model)
     require_preprocessing(
         saved, args.model, hint="load it in Python with rp.load and call it on prepared arrays"
