@@ -309,6 +309,30 @@ def written_weights(config: Config, repeats: int = 200, rounds: int = 5) -> dict
     return best
 
 
+def barrier_wait(repeats: int = 5000, rounds: int = 3) -> float:
+    """Microseconds of one meeting of two Python threads at a ``threading.Barrier`` (minimum
+    over ``rounds``): what splitting a step's NumPy work between the two cores would pay at
+    every point where one core needs what the other made (Python holds one interpreter lock,
+    and a thread waiting for the other is woken through the operating system).
+    """
+    import threading
+
+    def meet(barrier: threading.Barrier) -> None:
+        for _ in range(repeats):
+            barrier.wait()
+
+    best = math.inf
+    for _ in range(rounds):
+        barrier = threading.Barrier(2)
+        other = threading.Thread(target=meet, args=(barrier,))
+        start = time.perf_counter()
+        other.start()
+        meet(barrier)
+        other.join()
+        best = min(best, (time.perf_counter() - start) / repeats * 1e6)
+    return best
+
+
 def adam_passes(config: Config, rows: int, rounds: int = 5) -> float:
     """Seconds an epoch of Adam's update costs in NumPy at the least: the seven passes over
     every parameter's values a step needs when each call does one operation (BLAS axpby and
@@ -379,6 +403,7 @@ def profile(X: np.ndarray, y: np.ndarray, config: Config, top: int = 30) -> None
         f"First layer, forward then update in the product: {probe['same W']:.0f} us when the "
         f"update writes the weights the forward reads, {probe['other W']:.0f} us into a copy"
     )
+    print(f"Two Python threads meeting at a barrier: {barrier_wait():.0f} us a meeting")
     if config.optimizer == "adam":
         passes = adam_passes(config, X.shape[0])
         print(

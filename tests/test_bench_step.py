@@ -196,3 +196,9 @@ def test_the_written_floor_keeps_the_floors_values():
         floor_step(batch, weights, outputs, deltas, [], update=1e-20)
     assert all(np.array_equal(W, old) for W, old in zip(weights, before, strict=True))
     assert all(np.isfinite(z).all() for z in outputs)
+
+
+def test_barrier_wait_times_a_meeting_of_two_threads():
+    bench = load_script()
+    microseconds = bench.barrier_wait(repeats=50, rounds=1)
+    assert math.isfinite(microseconds) and microseconds > 0
