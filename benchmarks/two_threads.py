@@ -29,11 +29,12 @@ import threading
 import time
 
 import numpy as np
+from step_contenders import MNIST, Config, initial_weights, time_floor
 from threadpoolctl import threadpool_limits
 
 from retroprop._blas import NO_TRANS, ROW_MAJOR, TRANS, blas_gemm
 
-SIZES = (784, 300, 100, 10)
+SIZES = MNIST
 
 
 def gemm(trans_a: int, trans_b: int, alpha: float, a, b, beta: float, c) -> None:
@@ -48,34 +49,15 @@ def gemm(trans_a: int, trans_b: int, alpha: float, a, b, beta: float, c) -> None
     )  # fmt: skip
 
 
-def initial(seed: int = 1) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """He-normal weights (in, out) and zero biases, float32."""
-    rng = np.random.default_rng(seed)
-    weights = [
-        (rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32)
-        for a, b in zip(SIZES[:-1], SIZES[1:], strict=True)
-    ]
-    return weights, [np.zeros(b, np.float32) for b in SIZES[1:]]
+def initial() -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The weights (in, out) and biases every contender of bench_step.py starts from (copies)."""
+    pairs = initial_weights(SIZES)
+    return [W for W, _ in pairs], [b for _, b in pairs]
 
 
-def floor_epoch(X: np.ndarray, batch: int) -> float:
-    """The products of every step (bench_step's floor), on the BLAS's threads."""
-    weights, _ = initial()
-    xb = np.ascontiguousarray(X[:batch])
-    outputs = [np.empty((batch, s), np.float32) for s in SIZES[1:]]
-    grads = [np.empty_like(W) for W in weights]
-    deltas = [np.empty((batch, s), np.float32) for s in SIZES[:-1]]
-    start = time.perf_counter()
-    for _ in range(X.shape[0] // batch):
-        a = xb
-        for W, z in zip(weights, outputs, strict=True):
-            np.matmul(a, W, out=z)
-            a = z
-        for k in range(len(weights) - 1, -1, -1):
-            np.matmul((xb if k == 0 else outputs[k - 1]).T, outputs[k], out=grads[k])
-            if k:
-                np.matmul(outputs[k], weights[k].T, out=deltas[k])
-    return time.perf_counter() - start
+def floor_epoch(X: np.ndarray, y: np.ndarray, batch: int) -> float:
+    """bench_step.py's floor (the products of every step) at this batch size."""
+    return time_floor(X, y, Config("floor", SIZES, "sgd", 0.01, batch))
 
 
 def split_epoch(X: np.ndarray, y: np.ndarray, batch: int, lr: float = 0.01, threads: int = 2):
@@ -182,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, float]]:
         floor, split = [], []
         for _ in range(args.rounds):
             with threadpool_limits(limits=2, user_api="blas"):
-                floor.append(floor_epoch(X, batch))
+                floor.append(floor_epoch(X, y, batch))
             split.append(split_epoch(X, y, batch)[0])
         results[batch] = {"floor": min(floor), "split": min(split)}
         print(f"| {batch} | {min(floor):.3f} | {min(split):.3f} | {min(split) / min(floor):.2f} |")
