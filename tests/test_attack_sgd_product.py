@@ -344,16 +344,20 @@ def test_weight_decay_and_maximize_match_pytorch(sgd):
 
 
 def test_two_fits_in_two_threads_match_one_after_the_other():
-    def run():
-        trainer = _trainer(True, [_Quiet()], epochs=4)
+    # The trainers are built here, one after the other: building a model draws its weights
+    # from the global generator rp.manual_seed seeds (as torch.manual_seed's), which two
+    # threads seeding and drawing at once would share (1 run in 40 drew other weights).
+    # What runs at once is the fits.
+    def run(trainer):
         trainer.run()
         return _weights(trainer)
 
-    alone = run()
+    alone = run(_trainer(True, [_Quiet()], epochs=4))
+    trainers = [_trainer(True, [_Quiet()], epochs=4) for _ in range(2)]
     results = [None, None]
 
     def work(i):
-        results[i] = run()
+        results[i] = run(trainers[i])
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
     for thread in threads:
